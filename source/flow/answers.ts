@@ -1,0 +1,167 @@
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * The answers file: the non-interactive form of the wizard's questions (contract.md).
+ * The schema checks shape only; network rules (CIDR maths, overlaps, AWS limits) live in
+ * validate.ts so the wizard can run them field by field.
+ */
+
+export const flowNames = ['single-appliance', 'single-aws-vpn', 'multi-tenant'] as const;
+export type FlowName = (typeof flowNames)[number];
+
+export const vendorNames = ['awplus', 'cisco-ios', 'nec-ix', 'yamaha-rtx', 'juniper-srx', 'strongswan-frr'] as const;
+export type VendorName = (typeof vendorNames)[number];
+
+const routerAccess = z.strictObject({
+	vendor: z.enum(vendorNames),
+	host: z.string().min(1).optional(),
+	port: z.number().int().min(1).max(65535).optional(),
+	user: z.string().min(1).optional(),
+	identity: z.string().min(1).optional(),
+	/** The router's internet-facing interface, used as `tunnel source` (the guide's AR router uses ppp0). */
+	wanInterface: z.string().min(1).optional(),
+});
+
+const peer = z.strictObject({
+	name: z.string().min(1),
+	publicIp: z.string(),
+	lan: z.array(z.string()).min(1),
+	psk: z.string().min(1).optional(),
+	asn: z.number().int().min(1).max(4294967295).optional(),
+	tunnelAddress: z.string().optional(),
+	router: routerAccess.optional(),
+});
+
+export const answersSchema = z.strictObject({
+	flow: z.enum(flowNames),
+	region: z.string().min(1),
+	name: z.string().min(1),
+	vpc: z.strictObject({ cidr: z.string() }),
+	subnet: z.strictObject({ cidr: z.string(), availabilityZone: z.string().optional() }),
+	securityGroup: z.strictObject({
+		name: z.string().min(1),
+		sshFrom: z.array(z.string()).default([]),
+		userNetworks: z.array(z.string()).default([]),
+	}),
+	keyPair: z.strictObject({
+		name: z.string().min(1),
+		privateKeyFile: z.string().min(1).optional(),
+		publicKeyFile: z.string().min(1).optional(),
+	}),
+	instance: z.strictObject({
+		ami: z.string().optional(),
+		type: z.string().min(1).default('t3.small'),
+		name: z.string().min(1).default('AMF-VAA'),
+	}),
+	appliance: z
+		.strictObject({
+			user: z.string().min(1).default('manager'),
+			localName: z.string().min(1).default('vaa0'),
+			tunnelAddress: z.string().default('172.16.0.1/30'),
+		})
+		.default({ user: 'manager', localName: 'vaa0', tunnelAddress: '172.16.0.1/30' }),
+	peers: z.array(peer).default([]),
+});
+
+export type Answers = z.infer<typeof answersSchema>;
+export type Peer = z.infer<typeof peer>;
+export type RouterAccess = z.infer<typeof routerAccess>;
+
+/** One problem with the answers: where it is, which rule it breaks, and the values the message needs. */
+export type AnswerIssue = {
+	path: string;
+	rule: string;
+	severity: 'error' | 'warning';
+	vars?: Record<string, string | number>;
+};
+
+export class AnswersError extends Error {
+	constructor(
+		readonly file: string,
+		readonly issues: AnswerIssue[],
+	) {
+		super(`${file}: ${issues.map((issue) => `${issue.path}: ${issue.rule}`).join('; ')}`);
+		this.name = 'AnswersError';
+	}
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+	let text = '';
+	for (const part of path) {
+		if (typeof part === 'number') text += `[${part}]`;
+		else text += text ? `.${String(part)}` : String(part);
+	}
+	return text || '(root)';
+}
+
+/** zod issues → our issues, so that messages come from the catalogs in the user's language. */
+export function issuesFromZod(error: z.ZodError): AnswerIssue[] {
+	const issues: AnswerIssue[] = [];
+	for (const issue of error.issues) {
+		const path = pathOf(issue.path);
+		switch (issue.code) {
+			case 'unrecognized_keys':
+				for (const key of issue.keys) {
+					issues.push({ path: path === '(root)' ? key : `${path}.${key}`, rule: 'unknownKey', severity: 'error' });
+				}
+				break;
+			case 'invalid_value':
+				issues.push({
+					path,
+					rule: 'oneOf',
+					severity: 'error',
+					vars: { allowed: issue.values.map(String).join(', ') },
+				});
+				break;
+			case 'invalid_type':
+				issues.push({
+					path,
+					rule: issue.input === undefined ? 'required' : 'type',
+					severity: 'error',
+					vars: { expected: String(issue.expected) },
+				});
+				break;
+			case 'too_small':
+				issues.push({ path, rule: 'tooSmall', severity: 'error', vars: { minimum: String(issue.minimum) } });
+				break;
+			case 'too_big':
+				issues.push({ path, rule: 'tooBig', severity: 'error', vars: { maximum: String(issue.maximum) } });
+				break;
+			default:
+				issues.push({ path, rule: 'type', severity: 'error', vars: { expected: issue.message } });
+		}
+	}
+	return issues;
+}
+
+export function parseAnswers(data: unknown, file = 'answers'): Answers {
+	const result = answersSchema.safeParse(data);
+	if (!result.success) throw new AnswersError(file, issuesFromZod(result.error));
+	return result.data;
+}
+
+export async function loadAnswersFile(file: string): Promise<Answers> {
+	let text: string;
+	try {
+		text = await readFile(file, 'utf8');
+	} catch (error) {
+		throw new AnswersError(file, [
+			{ path: '(file)', rule: 'unreadable', severity: 'error', vars: { reason: (error as Error).message } },
+		]);
+	}
+	const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+	if (document.errors.length > 0) {
+		throw new AnswersError(
+			file,
+			document.errors.map((error) => ({
+				path: '(yaml)',
+				rule: 'yamlSyntax',
+				severity: 'error' as const,
+				vars: { reason: error.message.split('\n')[0] ?? error.message },
+			})),
+		);
+	}
+	return parseAnswers(document.toJS(), file);
+}

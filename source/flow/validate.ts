@@ -1,0 +1,209 @@
+import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
+import type { AnswerIssue, Answers } from './answers.js';
+
+/**
+ * Network and AWS rules for the answers, as pure functions: the wizard runs the field-level ones as
+ * the user types, `plan`/`apply` run `validateAnswers` on the whole file. Every issue names the
+ * field (`path`) and the rule; the catalogs turn that into a sentence in the user's language.
+ */
+
+const rfc1918 = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'].map((cidr) => IPv4CidrRange.fromCidr(cidr));
+/** The default VPC's range, which AMF also uses as its management subnet (install-guide 2.1). */
+const defaultVpcRange = IPv4CidrRange.fromCidr('172.31.0.0/16');
+const anywhere = '0.0.0.0/0';
+
+export type CidrCheck = { ok: true; range: IPv4CidrRange } | { ok: false; issue: AnswerIssue };
+
+function issue(path: string, rule: string, vars?: AnswerIssue['vars'], severity: AnswerIssue['severity'] = 'error') {
+	return vars ? { path, rule, severity, vars } : { path, rule, severity };
+}
+
+/** Syntax, then host bits: `172.30.0.1/16` is refused with the network address to use instead. */
+export function checkCidr(value: string, path: string): CidrCheck {
+	const text = value.trim();
+	const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+	if (!match || !Validator.isValidIPv4CidrNotation(text)[0]) {
+		return { ok: false, issue: issue(path, 'cidr.syntax', { value }) };
+	}
+	const prefix = Number(match[5]);
+	const [ok] = Validator.isValidIPv4CidrRange(text);
+	if (!ok) {
+		const suggestion = `${networkAddress(text)}/${prefix}`;
+		return { ok: false, issue: issue(path, 'cidr.hostBits', { value, suggestion }) };
+	}
+	return { ok: true, range: IPv4CidrRange.fromCidr(text) };
+}
+
+function networkAddress(cidr: string): string {
+	const [address = '', prefixText = '0'] = cidr.split('/');
+	const prefix = Number(prefixText);
+	const value = IPv4.fromDecimalDottedString(address).getValue();
+	const mask = prefix === 0 ? 0n : ((1n << 32n) - 1n) ^ ((1n << BigInt(32 - prefix)) - 1n);
+	return IPv4.fromNumber(value & mask).toString();
+}
+
+export function checkIpv4(value: string, path: string): AnswerIssue | undefined {
+	if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(value.trim()) || !Validator.isValidIPv4String(value.trim())[0]) {
+		return issue(path, 'ip.syntax', { value });
+	}
+	return undefined;
+}
+
+/** An interface address such as `172.16.0.1/30`: host bits set, neither the network nor the broadcast address. */
+export function validateInterfaceAddress(value: string, path: string): AnswerIssue[] {
+	const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(value.trim());
+	if (!match || !Validator.isValidIPv4CidrNotation(value.trim())[0]) return [issue(path, 'address.syntax', { value })];
+	const prefix = Number(match[2]);
+	if (prefix >= 31) return [];
+	const network = networkAddress(value.trim());
+	const range = IPv4CidrRange.fromCidr(`${network}/${prefix}`);
+	const address = match[1] ?? '';
+	if (address === range.getFirst().toString() || address === range.getLast().toString()) {
+		return [issue(path, 'address.notHost', { value })];
+	}
+	return [];
+}
+
+function prefixOf(range: IPv4CidrRange): number {
+	return Number(range.getPrefix().getValue());
+}
+
+export function validateVpcCidr(value: string, path = 'vpc.cidr'): AnswerIssue[] {
+	const checked = checkCidr(value, path);
+	if (!checked.ok) return [checked.issue];
+	const issues: AnswerIssue[] = [];
+	const prefix = prefixOf(checked.range);
+	if (prefix < 16 || prefix > 28) issues.push(issue(path, 'vpc.prefix', { value, prefix }));
+	if (!rfc1918.some((range) => checked.range.inside(range) || checked.range.isEquals(range))) {
+		issues.push(issue(path, 'vpc.notPrivate', { value }, 'warning'));
+	}
+	if (checked.range.isOverlapping(defaultVpcRange)) {
+		issues.push(issue(path, 'vpc.amfManagementRange', { value }, 'warning'));
+	}
+	return issues;
+}
+
+export function validateSubnetCidr(value: string, vpcCidr: string, path = 'subnet.cidr'): AnswerIssue[] {
+	const checked = checkCidr(value, path);
+	if (!checked.ok) return [checked.issue];
+	const issues: AnswerIssue[] = [];
+	const prefix = prefixOf(checked.range);
+	if (prefix < 16 || prefix > 28) issues.push(issue(path, 'subnet.prefix', { value, prefix }));
+	const vpc = checkCidr(vpcCidr, 'vpc.cidr');
+	if (vpc.ok && !(checked.range.inside(vpc.range) || checked.range.isEquals(vpc.range))) {
+		issues.push(issue(path, 'subnet.outsideVpc', { value, vpc: vpcCidr }));
+	}
+	return issues;
+}
+
+export function validateSshSources(values: string[], path = 'securityGroup.sshFrom'): AnswerIssue[] {
+	const issues: AnswerIssue[] = [];
+	values.forEach((value, index) => {
+		const checked = checkCidr(value, `${path}[${index}]`);
+		if (!checked.ok) issues.push(checked.issue);
+		else if (value.trim() === anywhere) issues.push(issue(`${path}[${index}]`, 'sg.sshFromAnywhere', {}, 'warning'));
+	});
+	return issues;
+}
+
+/** AWS: key pair names are up to 255 ASCII characters; we also refuse edge spaces, which hide in consoles. */
+export function validateKeyPairName(value: string, path = 'keyPair.name'): AnswerIssue[] {
+	if (value.length > 255 || !/^[\x20-\x7e]+$/.test(value) || value.trim() !== value) {
+		return [issue(path, 'keyPair.name', { value })];
+	}
+	return [];
+}
+
+/** The stack name prefixes every Name tag and is the value of `kakehashi:stack`. */
+export function validateStackName(value: string, path = 'name'): AnswerIssue[] {
+	return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value) ? [] : [issue(path, 'stack.name', { value })];
+}
+
+/** Tag values: up to 256 Unicode characters (AWS tag rules). */
+export function validateTagValue(value: string, path: string): AnswerIssue[] {
+	return [...value].length > 256 || value.length === 0 ? [issue(path, 'tag.value', { value })] : [];
+}
+
+export function validateInstanceType(value: string, path = 'instance.type'): AnswerIssue[] {
+	return /^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(value) ? [] : [issue(path, 'instance.type', { value })];
+}
+
+export function validateRegion(value: string, path = 'region'): AnswerIssue[] {
+	return /^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(value) ? [] : [issue(path, 'region.syntax', { value })];
+}
+
+/** PSKs never sit in an answers file: a reference to where the secret lives, or nothing (generated). */
+export function validatePskReference(value: string | undefined, path: string): AnswerIssue[] {
+	if (value === undefined) return [];
+	if (/^env:[A-Za-z_][A-Za-z0-9_]*$/.test(value) || /^file:.+$/.test(value)) return [];
+	return [issue(path, 'psk.reference')];
+}
+
+const peerCount: Record<Answers['flow'], { min: number; max: number }> = {
+	'single-appliance': { min: 1, max: 1 },
+	'single-aws-vpn': { min: 1, max: 1 },
+	'multi-tenant': { min: 1, max: 64 },
+};
+
+export function validateAnswers(answers: Answers): AnswerIssue[] {
+	const issues: AnswerIssue[] = [];
+	issues.push(...validateStackName(answers.name));
+	issues.push(...validateRegion(answers.region));
+	const vpcIssues = validateVpcCidr(answers.vpc.cidr);
+	issues.push(...vpcIssues);
+	const vpcOk = !vpcIssues.some((found) => found.rule.startsWith('cidr.'));
+	if (vpcOk) issues.push(...validateSubnetCidr(answers.subnet.cidr, answers.vpc.cidr));
+	else {
+		const subnet = checkCidr(answers.subnet.cidr, 'subnet.cidr');
+		if (!subnet.ok) issues.push(subnet.issue);
+	}
+	issues.push(...validateSshSources(answers.securityGroup.sshFrom));
+	const vpc = checkCidr(answers.vpc.cidr, 'vpc.cidr');
+	const userNetworks: { path: string; value: string }[] = [
+		...answers.securityGroup.userNetworks.map((value, index) => ({
+			path: `securityGroup.userNetworks[${index}]`,
+			value,
+		})),
+		...answers.peers.flatMap((peer, peerIndex) =>
+			peer.lan.map((value, index) => ({ path: `peers[${peerIndex}].lan[${index}]`, value })),
+		),
+	];
+	for (const network of userNetworks) {
+		const checked = checkCidr(network.value, network.path);
+		if (!checked.ok) issues.push(checked.issue);
+		else if (vpc.ok && checked.range.isOverlapping(vpc.range)) {
+			issues.push(issue(network.path, 'network.overlapsVpc', { value: network.value, vpc: answers.vpc.cidr }));
+		}
+	}
+	issues.push(...validateKeyPairName(answers.keyPair.name));
+	if (!answers.keyPair.privateKeyFile && !answers.keyPair.publicKeyFile) {
+		issues.push(issue('keyPair.privateKeyFile', 'keyPair.needFile'));
+	}
+	issues.push(...validateInstanceType(answers.instance.type));
+	issues.push(...validateTagValue(answers.instance.name, 'instance.name'));
+	if (answers.instance.ami !== undefined && !/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(answers.instance.ami)) {
+		issues.push(issue('instance.ami', 'instance.ami', { value: answers.instance.ami }));
+	}
+	issues.push(...validateInterfaceAddress(answers.appliance.tunnelAddress, 'appliance.tunnelAddress'));
+	const count = peerCount[answers.flow];
+	if (answers.peers.length < count.min || answers.peers.length > count.max) {
+		issues.push(issue('peers', 'peers.count', { flow: answers.flow, min: count.min, max: count.max }));
+	}
+	const names = new Set<string>();
+	answers.peers.forEach((peer, index) => {
+		const path = `peers[${index}]`;
+		if (names.has(peer.name)) issues.push(issue(`${path}.name`, 'peers.duplicateName', { value: peer.name }));
+		names.add(peer.name);
+		const ip = checkIpv4(peer.publicIp, `${path}.publicIp`);
+		if (ip) issues.push(ip);
+		issues.push(...validatePskReference(peer.psk, `${path}.psk`));
+		if (peer.tunnelAddress !== undefined) {
+			issues.push(...validateInterfaceAddress(peer.tunnelAddress, `${path}.tunnelAddress`));
+		}
+	});
+	return issues;
+}
+
+export function hasErrors(issues: AnswerIssue[]): boolean {
+	return issues.some((found) => found.severity === 'error');
+}

@@ -1,0 +1,214 @@
+/**
+ * English catalog. Keys are grouped by the part of the product that shows them; `ja.ts` must
+ * define every key (the type checker enforces it). `{name}` placeholders are filled by `format`.
+ */
+export const en = {
+	// Answers-file and field rules: "{path}: <rule sentence>" — name the field, the rule and the fix.
+	'rule.unknownKey': '{path}: unknown key. Remove it, or check its spelling against flows/examples/.',
+	'rule.oneOf': '{path}: must be one of {allowed}.',
+	'rule.required': '{path}: is required ({expected}).',
+	'rule.type': '{path}: must be a {expected}.',
+	'rule.tooSmall': '{path}: needs at least {minimum}.',
+	'rule.tooBig': '{path}: allows at most {maximum}.',
+	'rule.unreadable': 'Cannot read the answers file: {reason}',
+	'rule.yamlSyntax': 'The answers file is not valid YAML: {reason}',
+	'rule.cidr.syntax': '{path}: "{value}" is not an IPv4 CIDR block. Write it like 172.30.0.0/16.',
+	'rule.cidr.hostBits': '{path}: "{value}" has host bits set. Use the network address {suggestion}.',
+	'rule.ip.syntax': '{path}: "{value}" is not an IPv4 address. Write it like 198.51.100.10.',
+	'rule.address.syntax':
+		'{path}: "{value}" is not an interface address with a prefix length. Write it like 172.16.0.1/30.',
+	'rule.address.notHost': '{path}: "{value}" is the network or broadcast address of its subnet. Pick a host address.',
+	'rule.vpc.prefix': '{path}: AWS allows VPC blocks from /16 to /28; "{value}" is a /{prefix}.',
+	'rule.subnet.prefix': '{path}: AWS allows subnet blocks from /16 to /28; "{value}" is a /{prefix}.',
+	'rule.vpc.notPrivate':
+		'{path}: "{value}" is not a private (RFC 1918) range. Prefer 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.',
+	'rule.vpc.amfManagementRange':
+		'{path}: "{value}" overlaps 172.31.0.0/16, which AMF uses as its default management subnet. The appliance would switch its AMF management subnet to 10.255.0.0/16 and every other AMF node in the area would need reconfiguring. Choose another range such as 172.30.0.0/16.',
+	'rule.subnet.outsideVpc': '{path}: "{value}" is not inside the VPC block {vpc}. Choose a subnet of {vpc}.',
+	'rule.network.overlapsVpc':
+		'{path}: "{value}" overlaps the VPC block {vpc}; traffic could not be routed between them. Change one of the two.',
+	'rule.sg.sshFromAnywhere':
+		'{path}: SSH is open to the whole internet (0.0.0.0/0). Restrict it to your administrators’ addresses, e.g. your public IP as a /32.',
+	'rule.keyPair.name': '{path}: "{value}" is not a valid key pair name (1–255 printable ASCII characters, no edge spaces).',
+	'rule.keyPair.needFile':
+		'{path}: give privateKeyFile (where to save a new key) or publicKeyFile (an existing public key to import).',
+	'rule.stack.name':
+		'{path}: "{value}" must be 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit.',
+	'rule.tag.value': '{path}: a tag value must be 1–256 characters.',
+	'rule.instance.type': '{path}: "{value}" is not an instance type name (like t3.small).',
+	'rule.instance.ami': '{path}: "{value}" is not an AMI id (like ami-0123456789abcdef0).',
+	'rule.region.syntax': '{path}: "{value}" is not an AWS region name (like ap-northeast-1).',
+	'rule.psk.reference':
+		'{path}: do not write a pre-shared key in the answers file. Use env:VARIABLE or file:PATH, or omit it to have one generated and shown once.',
+	'rule.peers.count': '{path}: the {flow} flow needs between {min} and {max} peers.',
+	'rule.peers.duplicateName': '{path}: the peer name "{value}" is used twice.',
+	'answers.invalid': 'The answers in {file} are not valid:',
+	'answers.warnings': 'Warnings:',
+
+	// CLI
+	'cli.description': 'Install the AMF Cloud appliance on AWS, join it to your routers, and watch the tunnels.',
+	'cli.error': 'Error: {message}',
+	'cli.usage': 'Usage error: {message}',
+	'cli.answersRequired': '--answers FILE is required.',
+	'cli.monitorNeedsRouter':
+		'monitor: no router to poll. Give --host/--port/--user/--identity/--vendor, or run apply first so the state file lists the routers.',
+	'cli.unknownVendor': '--vendor: "{value}" is not supported. Choose one of {allowed}.',
+	'cli.vendorNotReady': '--vendor {value}: the parser for this vendor is not available yet. Available: {allowed}.',
+	'cli.unknownCommand': '--command: "{value}" is not a command the {vendor} driver reads. Choose one of {allowed}.',
+	'cli.stateMissing': 'No state file at {path}: nothing was applied from here yet. Run apply first, or pass --state.',
+	'cli.sandboxStarted': 'Sandbox running: EC2 endpoint {endpoint}. Press Ctrl-C to stop.',
+	'cli.confirmApply': 'Apply these changes? Re-run with --yes to confirm.',
+	'cli.confirmDestroy': 'Destroy everything listed above? Re-run with --yes to confirm.',
+	'cli.noCredentials':
+		'No AWS credentials found. Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pass --profile, or try --sandbox.',
+	'cli.interrupted': 'Interrupted. Run the same command again to resume where it stopped.',
+
+	// Plan / apply / destroy (shared by the CLI and the wizard)
+	'plan.title': 'Plan',
+	'plan.create': 'create',
+	'plan.keep': 'keep',
+	'plan.replace': 'replace',
+	'plan.summary': '{create} to create, {keep} to keep, {replace} to replace.',
+	'plan.nothing': 'Nothing to change: everything already exists as asked.',
+	'apply.title': 'Apply',
+	'apply.created': 'created',
+	'apply.kept': 'kept',
+	'apply.step': '{action} {kind} {name}',
+	'apply.retry': '{action} was throttled by AWS ({code}); retrying (attempt {attempt}).',
+	'apply.failed': '{kind} {name}: {code}: {message} (request id {requestId})',
+	'apply.failedHint': 'What to do: {hint}',
+	'apply.iamMissing': 'Your IAM identity lacks the permission {iamAction}. Ask an administrator to allow it.',
+	'apply.done': 'Applied in {seconds} s.',
+	'apply.pskGenerated':
+		'Generated pre-shared key for {peer} (shown once, not saved anywhere; store it in your password manager): {psk}',
+	'apply.configuring': 'Configuring router {router}',
+	'apply.configured': 'Router {router} configured ({lines} lines).',
+	'apply.configureFailed': 'Router {router} rejected the line "{line}": {error}',
+	'destroy.deleted': 'deleted {kind} {id}',
+	'destroy.failed': 'could not delete {kind} {id}: {code} {message}',
+	'destroy.done': 'Destroyed {count} resources.',
+	'destroy.left': '{count} resources could not be deleted; they are still listed in the state file.',
+
+	// Kinds (for plan tables and the step list)
+	'kind.vpc': 'VPC',
+	'kind.subnet': 'Subnet',
+	'kind.internet-gateway': 'Internet gateway',
+	'kind.route-table': 'Route table',
+	'kind.security-group': 'Security group',
+	'kind.key-pair': 'Key pair',
+	'kind.instance': 'Instance',
+	'kind.router-config': 'Router configuration',
+
+	// Wizard
+	'wizard.title': 'kakehashi 架け橋 — AMF Cloud on AWS',
+	'wizard.sandboxBadge': 'SANDBOX (no AWS account used)',
+	'wizard.chooseFlow': 'What do you want to build?',
+	'wizard.flow.single-appliance': 'Single mode — the appliance’s own IPsec tunnel to your router',
+	'wizard.flow.single-aws-vpn': 'Single mode — AWS VPN (virtual private gateway, two tunnels, BGP)',
+	'wizard.flow.multi-tenant': 'Multi-tenant mode — one L2TPv3-over-IPsec tunnel per tenant',
+	'wizard.flowNotReady': 'This flow is not available yet in this version. Choose single mode (appliance VPN).',
+	'wizard.step.credentials': 'API keys',
+	'wizard.step.region': 'Region',
+	'wizard.step.vpc': 'VPC',
+	'wizard.step.subnet': 'Subnet',
+	'wizard.step.internet': 'Internet gateway & route table',
+	'wizard.step.securityGroup': 'Security group',
+	'wizard.step.keyPair': 'Key pair',
+	'wizard.step.instance': 'Instance',
+	'wizard.step.peer': 'Your router',
+	'wizard.step.plan': 'Plan',
+	'wizard.step.apply': 'Apply',
+	'wizard.step.monitor': 'Monitor',
+	'wizard.help.credentials':
+		'kakehashi calls AWS with your API keys (access key ID + secret access key). Profiles, SSO and environment variables are used first; the secret is never written to disk.',
+	'wizard.credentials.sandbox': 'Using the built-in sandbox: its test credentials are used automatically.',
+	'wizard.credentials.found': 'Using credentials from {source}.',
+	'wizard.help.region':
+		'The AWS region where the appliance will run. Choose the one closest to your sites (Tokyo is ap-northeast-1).',
+	'wizard.help.vpc':
+		'The VPC is your private network in AWS. Give it a private block from /16 to /28 that does not overlap your own networks. Do not use 172.31.0.0/16: AMF uses it for its management subnet.',
+	'wizard.help.subnet':
+		'The subnet holds the appliance. It must lie inside the VPC; it need not be the whole VPC range. Public IPs are assigned automatically.',
+	'wizard.help.internet':
+		'An internet gateway is attached to the VPC, and a route table sending 0.0.0.0/0 to it becomes the VPC’s main route table, so the appliance can reach the internet and your router.',
+	'wizard.help.securityGroup':
+		'The security group is the appliance’s firewall: SSH from your administrators, all traffic from your user network, and UDP 500/4500 (IKE, NAT-T) from your router.',
+	'wizard.help.keyPair':
+		'SSH into the appliance uses a key pair. AWS hands out the private key only once: kakehashi saves it owner-read-only (0400).',
+	'wizard.help.instance':
+		'The appliance runs as an EC2 instance from your AMF Cloud AMI. There is no console: SSH is the only way in.',
+	'wizard.help.peer':
+		'Your router at the site: its public IP, the LAN behind it, and how kakehashi reaches it over SSH to configure and watch it.',
+	'wizard.help.plan': 'Nothing has been created yet. This is what apply will do.',
+	'wizard.question.region': 'Region',
+	'wizard.question.stackName': 'Stack name (prefix of every Name tag)',
+	'wizard.question.vpcCidr': 'VPC IPv4 CIDR block',
+	'wizard.question.subnetCidr': 'Subnet IPv4 CIDR block',
+	'wizard.question.sgName': 'Security group name',
+	'wizard.question.sshFrom': 'Allow SSH from (CIDR, comma-separated)',
+	'wizard.question.userNetworks': 'Your user networks (CIDR, comma-separated)',
+	'wizard.question.keyName': 'Key pair name',
+	'wizard.question.keyFile': 'Save the private key to',
+	'wizard.question.instanceType': 'Instance type',
+	'wizard.question.instanceName': 'Instance Name tag',
+	'wizard.question.peerIp': 'Your router’s public IP address',
+	'wizard.question.peerLan': 'The LAN behind your router (CIDR, comma-separated)',
+	'wizard.inputHint': 'enter: accept · esc: back · ctrl-c: quit',
+	'wizard.confirmWarning': 'Press enter again to accept this anyway, or edit the value.',
+	'wizard.planConfirm': 'enter: apply these changes · esc: back',
+	'wizard.applying': 'Applying…',
+	'wizard.applyFailed': 'Apply stopped. Fix the cause and press r to retry (it resumes), or q to quit.',
+	'wizard.applyDone': 'Everything is in place. Press enter to open the live panel.',
+	'wizard.stepDone': 'done',
+	'wizard.stepCurrent': 'now',
+	'wizard.stepPending': 'to do',
+
+	// Live panel
+	'panel.title': 'Live panel',
+	'panel.router': 'Router',
+	'panel.vendor': 'vendor',
+	'panel.connection': 'connection',
+	'panel.lastPoll': 'last poll',
+	'panel.never': 'never',
+	'panel.ago': '{seconds}s ago',
+	'panel.state.connecting': 'connecting',
+	'panel.state.ready': 'connected',
+	'panel.state.reconnecting': 'reconnecting',
+	'panel.state.closed': 'closed',
+	'panel.state.idle': 'idle',
+	'panel.state.error': 'error',
+	'panel.stale': 'STALE — data is {seconds}s old',
+	'panel.ike': 'IKE / ISAKMP SAs',
+	'panel.ipsec': 'IPsec SAs',
+	'panel.bgp': 'BGP neighbours',
+	'panel.none': '(none)',
+	'panel.col.peer': 'peer',
+	'panel.col.state': 'state',
+	'panel.col.version': 'ver',
+	'panel.col.expires': 'expires',
+	'panel.col.spi': 'SPI in/out',
+	'panel.col.tunnel': 'tunnel',
+	'panel.col.bytes': 'bytes in/out',
+	'panel.col.neighbor': 'neighbour',
+	'panel.col.as': 'AS',
+	'panel.col.uptime': 'up/down',
+	'panel.col.prefixes': 'pfx',
+	'panel.footer': 'r: poll now · p: pause · q: quit',
+	'panel.paused': 'PAUSED',
+	'panel.error': 'Last error: {message}',
+	'panel.unparsed': '{count} lines not understood',
+
+	// Monitor (non-interactive)
+	'monitor.hostKeyUnknown':
+		'The host key of {host} is not known (fingerprint {fingerprint}). Check it with the router’s administrator, then re-run with --accept-new-host-key to trust it.',
+	'monitor.hostKeyChanged':
+		'WARNING: the host key of {host} has CHANGED. Expected {expected}, got {fingerprint}. This could be an attack or a reinstalled router. Refusing to connect; remove the old key only once you know why it changed.',
+	'monitor.hostKeyRevoked': 'The host key of {host} is marked @revoked in known_hosts. Refusing to connect.',
+	'monitor.unreachable': 'Cannot reach router {router} at {host}:{port}: {message}',
+
+	// Sandbox
+	'sandbox.applianceName': 'AMF Cloud appliance',
+	'sandbox.siteRouterName': 'Site router (AR4050S)',
+} as const;
+
+export type Catalog = Record<keyof typeof en, string>;
