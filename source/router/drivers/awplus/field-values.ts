@@ -1,0 +1,160 @@
+/**
+ * Normalisers for the values AW+ (and its ZebOS-derived routing daemon) prints, into the forms of
+ * docs/contract.md ("Status snapshot"): integers, seconds, lower-case `0x` SPIs, IANA DH group numbers.
+ * Each returns `undefined` for text it does not understand, so the caller leaves the field absent.
+ */
+import { isIP } from 'node:net';
+
+export function parseInteger(text: string | undefined): number | undefined {
+	if (text === undefined || !/^\d{1,15}$/.test(text)) return undefined;
+	const value = Number(text);
+	return Number.isSafeInteger(value) ? value : undefined;
+}
+
+const UNIT_SECONDS: Record<string, number> = {
+	y: 365 * 86_400,
+	w: 7 * 86_400,
+	d: 86_400,
+	h: 3600,
+	m: 60,
+	s: 1,
+};
+
+/**
+ * `28642s`, `28642`, `00:11:33`, `1:22`, `1d02h`, `03w6d21h`, `1y10w`, `7h57m22s`, `0 days 03:12:44`
+ * → seconds; `never`, `-` and anything else → undefined.
+ */
+export function parseDuration(text: string | undefined): number | undefined {
+	if (text === undefined) return undefined;
+	const compact = text.trim().toLowerCase().replace(/\s+/g, ' ');
+	if (compact === '') return undefined;
+	const plain = /^(\d{1,12})\s*(?:s|sec|secs|seconds?)?$/.exec(compact);
+	if (plain) return parseInteger(plain[1]);
+	const clock = /^(?:(\d{1,6})\s*(?:days?|d)?\s+)?(?:(\d{1,6}):)?(\d{1,2}):(\d{2})$/.exec(compact);
+	if (clock) {
+		const [, days = '0', hours = '0', minutes = '0', seconds = '0'] = clock;
+		const total = Number(days) * 86_400 + Number(hours) * 3600 + Number(minutes) * 60 + Number(seconds);
+		return Number.isSafeInteger(total) ? total : undefined;
+	}
+	const units = compact.replace(/ /g, '');
+	if (!/^(?:\d{1,6}[ywdhms])+$/.test(units)) return undefined;
+	let total = 0;
+	let lastRank = -1;
+	const order = 'ywdhms';
+	for (const [, amount = '0', unit = 's'] of units.matchAll(/(\d+)([ywdhms])/g)) {
+		const rank = order.indexOf(unit);
+		if (rank <= lastRank) return undefined;
+		lastRank = rank;
+		total += Number(amount) * (UNIT_SECONDS[unit] ?? 0);
+	}
+	return Number.isSafeInteger(total) ? total : undefined;
+}
+
+/** `c1d2e3f4`, `0xC1D2E3F4` → `0xc1d2e3f4`. AW+ prints SPIs as bare hex. */
+export function normaliseSpi(text: string | undefined): string | undefined {
+	if (text === undefined) return undefined;
+	const match = /^(?:0x)?([0-9a-f]{1,8})$/i.exec(text);
+	return match ? `0x${match[1]!.toLowerCase()}` : undefined;
+}
+
+export function isZeroHex(text: string): boolean {
+	return /^(?:0x)?0+$/i.test(text);
+}
+
+/** A 64-bit ISAKMP cookie / IKEv2 SPI as printed: up to 16 hex digits, optional `0x`. */
+export function isCookie(text: string): boolean {
+	return /^(?:0x)?[0-9a-f]{1,16}$/i.test(text);
+}
+
+export function isIpAddress(text: string): boolean {
+	return isIP(text) !== 0;
+}
+
+/** `192.0.2.1`, `192.0.2.1:4500`, `192.0.2.1[4500]`, `[2001:db8::1]:4500`, `2001:db8::1` → address and port. */
+export function splitAddressPort(text: string): { address: string; port?: number } | undefined {
+	if (isIpAddress(text)) return { address: text };
+	const match = /^\[?([0-9a-f:.]+?)\]?(?::|\[)(\d{1,5})\]?$/i.exec(text);
+	if (!match || !isIpAddress(match[1]!)) return undefined;
+	const port = parseInteger(match[2]);
+	return port !== undefined && port <= 65_535 ? { address: match[1]!, port } : undefined;
+}
+
+const KNOWN_ENCRYPTION = /^(?:esp)?(3des|des|aes(?:128|192|256)(?:gcm(?:8|12|16)?)?|chacha20poly1305|null)$/;
+
+/** `AES256`, `aes-cbc-256`, `AES-GCM-128`, `3DES` → `aes256`, `aes256`, `aes128gcm16`, `3des`. */
+export function normaliseEncryption(text: string | undefined): string | undefined {
+	if (text === undefined) return undefined;
+	let compact = text.toLowerCase().replace(/[-_\s/]/g, '');
+	if (compact === '') return undefined;
+	compact = compact.replace(/^(?:esp)?aescbc(\d+)$/, 'aes$1');
+	compact = compact.replace(
+		/^(?:esp)?aesgcm(?:(8|12|16)?)(128|192|256)$/,
+		(_all, icv, bits) => `aes${bits}gcm${icv ?? '16'}`,
+	);
+	compact = compact.replace(/^(?:esp)?aes(128|192|256)gcm$/, 'aes$1gcm16');
+	compact = compact.replace(/^(?:tripledes|des3|3descbc)$/, '3des');
+	const known = KNOWN_ENCRYPTION.exec(compact);
+	if (known) return known[1];
+	return /^[a-z0-9]{2,32}$/.test(compact) ? compact : undefined;
+}
+
+/** `SHA256`, `hmac-sha1`, `SHA2-256`, `sha1_96`, `MD5` → `sha256`, `sha1`, `sha256`, `sha1`, `md5`. */
+export function normaliseIntegrity(text: string | undefined): string | undefined {
+	if (text === undefined) return undefined;
+	const compact = text
+		.toLowerCase()
+		.replace(/[-_\s]/g, '')
+		.replace(/^(?:esp|hmac)+/, '');
+	if (compact === '') return undefined;
+	if (/^sha(?:1)?(?:96)?$/.test(compact)) return 'sha1';
+	const sha2 = /^sha2?(256|384|512)(?:128|192|256)?$/.exec(compact);
+	if (sha2) return `sha${sha2[1]}`;
+	if (/^md5(?:96)?$/.test(compact)) return 'md5';
+	return /^[a-z0-9]{2,32}$/.test(compact) ? compact : undefined;
+}
+
+const MODP_GROUPS: Record<string, number> = {
+	modp768: 1,
+	modp1024: 2,
+	modp1536: 5,
+	modp2048: 14,
+	modp3072: 15,
+	modp4096: 16,
+	modp6144: 17,
+	modp8192: 18,
+	ecp256: 19,
+	ecp384: 20,
+	ecp521: 21,
+	'768bit': 1,
+	'1024bit': 2,
+	'1536bit': 5,
+	'2048bit': 14,
+	'3072bit': 15,
+	'4096bit': 16,
+};
+
+/** `14`, `group14`, `DH14`, `modp2048`, `2048-bit` → 14. */
+export function dhGroupNumber(text: string | undefined): number | undefined {
+	if (text === undefined) return undefined;
+	const compact = text.toLowerCase().replace(/[-_\s]/g, '');
+	const named = MODP_GROUPS[compact];
+	if (named !== undefined) return named;
+	const numbered = /^(?:group|dh|dhgroup)?(\d{1,2})$/.exec(compact);
+	return numbered ? parseInteger(numbered[1]) : undefined;
+}
+
+/** `1`, `2`, `v2`, `IKEv1`, `ikev2` → 1 | 2. */
+export function ikeVersion(text: string | undefined): 1 | 2 | undefined {
+	const match = text === undefined ? null : /^(?:ike)?v?([12])$/i.exec(text.trim());
+	if (!match) return undefined;
+	return match[1] === '1' ? 1 : 2;
+}
+
+/** `Yes`, `enabled`, `detected`, `true` → true; `No`, `disabled`, `not detected`, `false` → false. */
+export function yesNo(text: string | undefined): boolean | undefined {
+	if (text === undefined) return undefined;
+	const compact = text.trim().toLowerCase();
+	if (/^(?:yes|y|true|on|enabled?|detected|used|active)\b/.test(compact)) return true;
+	if (/^(?:no|n|false|off|disabled?|not\b|none|unused)/.test(compact)) return false;
+	return undefined;
+}
