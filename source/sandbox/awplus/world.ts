@@ -241,7 +241,7 @@ export function saGenerations(
 	return list.filter((entry) => entry.expiresInSeconds > 0);
 }
 
-export class SandboxWorld extends EventEmitter<{ change: [WorldChange] }> {
+export class SandboxWorld extends EventEmitter<{ change: [WorldChange]; config: [string] }> {
 	readonly negotiationMs: number;
 	private readonly ikeLifetime: number;
 	private readonly ipsecLifetime: number;
@@ -308,7 +308,9 @@ export class SandboxWorld extends EventEmitter<{ change: [WorldChange] }> {
 
 	/** Tells the world a router's running config changed (the CLI calls this after every config line). */
 	configChanged(name: string): void {
-		if (this.routerMap.has(name)) this.evaluate('config');
+		if (!this.routerMap.has(name)) return;
+		this.evaluate('config');
+		this.emit('config', name);
 	}
 
 	/** Replaces the reachability rule (the sandbox wires security groups here). */
