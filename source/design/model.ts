@@ -34,3 +34,49 @@ export type ApplianceTunnelDesign = {
 	mtu: number;
 	mss: number;
 };
+
+/** One of the two tunnels of an AWS Site-to-Site VPN connection, keyed by AWS's outside address. */
+export type AwsVpnTunnel = {
+	/** AWS's outside (public) address of this tunnel endpoint: the key that identifies the tunnel. */
+	awsOutsideIp: string;
+	psk: string;
+	/** The /30 inside CIDR, e.g. `169.254.123.132/30`. */
+	insideCidr: string;
+	/** The AWS (virtual private gateway) inside address, e.g. `169.254.123.133`. */
+	awsInsideIp: string;
+	/** The customer gateway inside address, e.g. `169.254.123.134`. */
+	customerInsideIp: string;
+	ikeVersion: 1 | 2;
+	/** Phase 1: e.g. aes128 / sha1 / group 2, lifetime 28800. */
+	phase1: { encryption: string; integrity: string; dhGroup: number; lifetimeSeconds: number };
+	/** Phase 2: e.g. aes128 / sha1 / PFS group 2, lifetime 3600. */
+	phase2: { encryption: string; integrity: string; pfsGroup: number; lifetimeSeconds: number };
+	dpdIntervalSeconds: number;
+	dpdRetries: number;
+};
+
+/** Single mode with AWS's VPN (install-guide 5b): a customer router with two tunnels to AWS and BGP or static routes. */
+export type AwsVpnDesign = {
+	kind: 'aws-vpn';
+	vpnConnectionId?: string;
+	customer: {
+		/** The customer gateway's public address (as given to CreateCustomerGateway). */
+		publicIp: string;
+		/** The address on the router's WAN interface, when it sits behind NAT. */
+		privateIp?: string;
+		wanInterface: string;
+		asn: number;
+		/** LAN prefixes announced to AWS. */
+		lan: string[];
+	};
+	awsAsn: number;
+	/** The VPC block AWS announces (routes toward AWS for static routing). */
+	vpcCidr: string;
+	routing: 'bgp' | 'static';
+	tunnels: [AwsVpnTunnel, AwsVpnTunnel];
+	/** AWS: inner MTU 1399, MSS 1387; the AW+ sample uses mtu 1434 on the tunnel interface. */
+	mtu: number;
+	mss: number;
+	bgpHoldSeconds: number;
+	bgpKeepaliveSeconds: number;
+};
