@@ -11,7 +11,14 @@ import { z } from 'zod';
 export const flowNames = ['single-appliance', 'single-aws-vpn', 'multi-tenant'] as const;
 export type FlowName = (typeof flowNames)[number];
 
-export const vendorNames = ['awplus', 'cisco-ios', 'nec-ix', 'yamaha-rtx', 'juniper-srx', 'strongswan-frr'] as const;
+export const vendorNames = [
+	'awplus',
+	'cisco-ios',
+	'nec-ix',
+	'yamaha-rtx',
+	'juniper-srx',
+	'strongswan-frr',
+] as const;
 export type VendorName = (typeof vendorNames)[number];
 
 const routerAccess = z.strictObject({
@@ -104,7 +111,11 @@ export function issuesFromZod(error: z.ZodError): AnswerIssue[] {
 		switch (issue.code) {
 			case 'unrecognized_keys':
 				for (const key of issue.keys) {
-					issues.push({ path: path === '(root)' ? key : `${path}.${key}`, rule: 'unknownKey', severity: 'error' });
+					issues.push({
+						path: path === '(root)' ? key : `${path}.${key}`,
+						rule: 'unknownKey',
+						severity: 'error',
+					});
 				}
 				break;
 			case 'invalid_value':

@@ -14,7 +14,12 @@ const anywhere = '0.0.0.0/0';
 
 export type CidrCheck = { ok: true; range: IPv4CidrRange } | { ok: false; issue: AnswerIssue };
 
-function issue(path: string, rule: string, vars?: AnswerIssue['vars'], severity: AnswerIssue['severity'] = 'error') {
+function issue(
+	path: string,
+	rule: string,
+	vars?: AnswerIssue['vars'],
+	severity: AnswerIssue['severity'] = 'error',
+) {
 	return vars ? { path, rule, severity, vars } : { path, rule, severity };
 }
 
@@ -52,7 +57,8 @@ export function checkIpv4(value: string, path: string): AnswerIssue | undefined 
 /** An interface address such as `172.16.0.1/30`: host bits set, neither the network nor the broadcast address. */
 export function validateInterfaceAddress(value: string, path: string): AnswerIssue[] {
 	const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(value.trim());
-	if (!match || !Validator.isValidIPv4CidrNotation(value.trim())[0]) return [issue(path, 'address.syntax', { value })];
+	if (!match || !Validator.isValidIPv4CidrNotation(value.trim())[0])
+		return [issue(path, 'address.syntax', { value })];
 	const prefix = Number(match[2]);
 	if (prefix >= 31) return [];
 	const network = networkAddress(value.trim());
@@ -101,7 +107,8 @@ export function validateSshSources(values: string[], path = 'securityGroup.sshFr
 	values.forEach((value, index) => {
 		const checked = checkCidr(value, `${path}[${index}]`);
 		if (!checked.ok) issues.push(checked.issue);
-		else if (value.trim() === anywhere) issues.push(issue(`${path}[${index}]`, 'sg.sshFromAnywhere', {}, 'warning'));
+		else if (value.trim() === anywhere)
+			issues.push(issue(`${path}[${index}]`, 'sg.sshFromAnywhere', {}, 'warning'));
 	});
 	return issues;
 }
@@ -172,7 +179,9 @@ export function validateAnswers(answers: Answers): AnswerIssue[] {
 		const checked = checkCidr(network.value, network.path);
 		if (!checked.ok) issues.push(checked.issue);
 		else if (vpc.ok && checked.range.isOverlapping(vpc.range)) {
-			issues.push(issue(network.path, 'network.overlapsVpc', { value: network.value, vpc: answers.vpc.cidr }));
+			issues.push(
+				issue(network.path, 'network.overlapsVpc', { value: network.value, vpc: answers.vpc.cidr }),
+			);
 		}
 	}
 	issues.push(...validateKeyPairName(answers.keyPair.name));

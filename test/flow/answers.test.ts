@@ -35,10 +35,12 @@ describe('answers file shape', () => {
 	});
 	it('names unknown keys with their path', async () => {
 		expect(await load(`${valid}colour: blue\n`)).toEqual(['colour unknownKey']);
-		expect(await load(valid.replace('{ cidr: 172.30.0.0/16 }', '{ cidr: 172.30.0.0/16, size: big }'))).toEqual([
-			'vpc.size unknownKey',
+		expect(
+			await load(valid.replace('{ cidr: 172.30.0.0/16 }', '{ cidr: 172.30.0.0/16, size: big }')),
+		).toEqual(['vpc.size unknownKey']);
+		expect(await load(valid.replace('lan: [', 'lans: [10.0.0.0/8], lan: ['))).toEqual([
+			'peers[0].lans unknownKey',
 		]);
-		expect(await load(valid.replace('lan: [', 'lans: [10.0.0.0/8], lan: ['))).toEqual(['peers[0].lans unknownKey']);
 	});
 	it('names a wrong flow and a missing section', async () => {
 		expect(await load(valid.replace('single-appliance', 'double'))).toEqual(['flow oneOf']);

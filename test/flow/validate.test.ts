@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AnswerIssue } from '../../source/flow/answers.js';
+import { parseAnswers } from '../../source/flow/answers.js';
 import {
 	checkCidr,
 	validateAnswers,
@@ -11,7 +12,6 @@ import {
 	validateSubnetCidr,
 	validateVpcCidr,
 } from '../../source/flow/validate.js';
-import { parseAnswers } from '../../source/flow/answers.js';
 import { createTranslator, type MessageKey } from '../../source/i18n/index.js';
 
 const en = createTranslator('en');
@@ -20,7 +20,10 @@ const rules = (issues: AnswerIssue[]) => issues.map((issue) => `${issue.severity
 
 function messages(issue: AnswerIssue) {
 	const key = `rule.${issue.rule}` as MessageKey;
-	return { en: en(key, { path: issue.path, ...issue.vars }), ja: ja(key, { path: issue.path, ...issue.vars }) };
+	return {
+		en: en(key, { path: issue.path, ...issue.vars }),
+		ja: ja(key, { path: issue.path, ...issue.vars }),
+	};
 }
 
 describe('CIDR syntax and host bits', () => {
@@ -124,7 +127,11 @@ const base = {
 	name: 'amf-cloud',
 	vpc: { cidr: '172.30.0.0/16' },
 	subnet: { cidr: '172.30.0.0/24' },
-	securityGroup: { name: 'Permitted-IP-Hosts', sshFrom: ['203.0.113.7/32'], userNetworks: ['192.168.1.0/24'] },
+	securityGroup: {
+		name: 'Permitted-IP-Hosts',
+		sshFrom: ['203.0.113.7/32'],
+		userNetworks: ['192.168.1.0/24'],
+	},
 	keyPair: { name: 'amf-cloud-key', privateKeyFile: './amf-cloud-key.pem' },
 	instance: { type: 't3.small', name: 'AMF-VAA' },
 	peers: [{ name: 'site', publicIp: '198.51.100.10', lan: ['192.168.1.0/24'] }],
@@ -135,7 +142,10 @@ describe('whole answers', () => {
 		expect(validateAnswers(parseAnswers(base))).toEqual([]);
 	});
 	it('user network overlapping the VPC is an error naming the field', () => {
-		const answers = parseAnswers({ ...base, securityGroup: { ...base.securityGroup, userNetworks: ['172.30.1.0/24'] } });
+		const answers = parseAnswers({
+			...base,
+			securityGroup: { ...base.securityGroup, userNetworks: ['172.30.1.0/24'] },
+		});
 		const issues = validateAnswers(answers);
 		expect(issues.map((issue) => issue.path)).toEqual(['securityGroup.userNetworks[0]']);
 		expect(messages(issues[0]!).en).toContain('overlaps the VPC block 172.30.0.0/16');

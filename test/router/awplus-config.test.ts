@@ -17,7 +17,12 @@ const answers = parseAnswers({
 	peers: [{ name: 'ar4050s', publicIp: '10.1.1.1', lan: ['192.168.1.0/24'] }],
 });
 const peer = answers.peers[0]!;
-const design = buildApplianceTunnelDesign(answers, peer, { publicIp: '10.0.0.5', privateIp: '172.30.0.5' }, guidePsk);
+const design = buildApplianceTunnelDesign(
+	answers,
+	peer,
+	{ publicIp: '10.0.0.5', privateIp: '172.30.0.5' },
+	guidePsk,
+);
 
 describe('awplus single-appliance configs (install-guide 5a)', () => {
 	it('appliance side matches the guide', () => {

@@ -1,0 +1,109 @@
+import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
+import { rememberOperation } from './errors.js';
+
+/** One retry the SDK is about to make: the UI shows it as "throttled, retrying". */
+export type RetryNotice = {
+	/** The EC2 action, e.g. `DescribeVpcs`. */
+	action: string;
+	/** What the previous attempt failed with, e.g. `RequestLimitExceeded`. */
+	errorCode: string;
+	/** The attempt about to start (2 for the first retry). */
+	attempt: number;
+};
+
+export type RetryListener = (notice: RetryNotice) => void;
+
+export type Ec2ClientOptions = {
+	region: string;
+	/** Any EC2-compatible endpoint (`--endpoint-url`): LocalStack, moto, the built-in sandbox. */
+	endpoint?: string;
+	credentials?: EC2ClientConfig['credentials'];
+	/** A profile of `~/.aws/config`; ignored when `credentials` is given. */
+	profile?: string;
+	maxAttempts?: number;
+	onRetry?: RetryListener;
+};
+
+const retryListeners = new WeakMap<EC2Client, Set<RetryListener>>();
+
+/**
+ * An EC2 client for every AWS call kakehashi makes: adaptive retry (client-side rate limiting
+ * when AWS throttles) and a retry observer so a long wait is never silent.
+ */
+export function createEc2Client(options: Ec2ClientOptions): EC2Client {
+	const ec2 = new EC2Client({
+		region: options.region,
+		retryMode: 'adaptive',
+		maxAttempts: options.maxAttempts ?? 8,
+		...(options.endpoint ? { endpoint: options.endpoint } : {}),
+		...(options.credentials ? { credentials: options.credentials } : {}),
+		...(options.profile && !options.credentials ? { profile: options.profile } : {}),
+	});
+	const listeners = new Set<RetryListener>();
+	if (options.onRetry) listeners.add(options.onRetry);
+	retryListeners.set(ec2, listeners);
+	installOperationRecorder(ec2);
+	installRetryObserver(ec2, listeners);
+	return ec2;
+}
+
+/** Listen to the retries of a client made by createEc2Client; returns the unsubscribe function. */
+export function onEc2Retry(ec2: EC2Client, listener: RetryListener): () => void {
+	const listeners = retryListeners.get(ec2);
+	if (!listeners) return () => {};
+	listeners.add(listener);
+	return () => listeners.delete(listener);
+}
+
+function actionOf(commandName: string | undefined): string {
+	return (commandName ?? 'Unknown').replace(/Command$/, '');
+}
+
+/** Outermost: remembers which action an error came from, for describeAwsError's IAM hint. */
+function installOperationRecorder(ec2: EC2Client): void {
+	ec2.middlewareStack.add(
+		(next, context) => async (args) => {
+			try {
+				return await next(args);
+			} catch (error) {
+				rememberOperation(error, actionOf(context.commandName));
+				throw error;
+			}
+		},
+		{ step: 'initialize', priority: 'high', name: 'kakehashiOperationRecorder' },
+	);
+}
+
+/**
+ * Inside the SDK's retry loop (same step, lower priority), so it sees every attempt. The retry
+ * middleware numbers attempts in the `amz-sdk-request` header; attempt N > 1 means the SDK decided
+ * to retry after the error the previous attempt saw.
+ */
+function installRetryObserver(ec2: EC2Client, listeners: Set<RetryListener>): void {
+	ec2.middlewareStack.add(
+		(next, context) => {
+			let lastErrorCode = 'Unknown';
+			return async (args) => {
+				const headers = (args.request as { headers?: Record<string, string> } | undefined)?.headers;
+				const attempt = Number(/attempt=(\d+)/.exec(headers?.['amz-sdk-request'] ?? '')?.[1] ?? '1');
+				if (attempt > 1) {
+					const notice = { action: actionOf(context.commandName), errorCode: lastErrorCode, attempt };
+					for (const listener of listeners) {
+						try {
+							listener(notice);
+						} catch {
+							// An observer must never break the call it observes.
+						}
+					}
+				}
+				try {
+					return await next(args);
+				} catch (error) {
+					lastErrorCode = (error as { name?: string }).name ?? 'Unknown';
+					throw error;
+				}
+			};
+		},
+		{ step: 'finalizeRequest', priority: 'low', name: 'kakehashiRetryObserver' },
+	);
+}
