@@ -433,11 +433,12 @@ function routersFor(answers: Answers, state: State, instance: StateResource): Ro
 		);
 	}
 	for (const peer of answers.peers) {
-		if (!peer.router?.host) continue;
+		// a peer's router is reached at its public address unless the answers say otherwise
+		if (!peer.router) continue;
 		routers.push(
 			keep({
 				name: peer.name,
-				host: peer.router.host,
+				host: peer.router.host ?? peer.publicIp,
 				port: peer.router.port ?? 22,
 				user: peer.router.user ?? 'manager',
 				vendor: peer.router.vendor,

@@ -17,7 +17,8 @@ export const en = {
 	'rule.ip.syntax': '{path}: "{value}" is not an IPv4 address. Write it like 198.51.100.10.',
 	'rule.address.syntax':
 		'{path}: "{value}" is not an interface address with a prefix length. Write it like 172.16.0.1/30.',
-	'rule.address.notHost': '{path}: "{value}" is the network or broadcast address of its subnet. Pick a host address.',
+	'rule.address.notHost':
+		'{path}: "{value}" is the network or broadcast address of its subnet. Pick a host address.',
 	'rule.vpc.prefix': '{path}: AWS allows VPC blocks from /16 to /28; "{value}" is a /{prefix}.',
 	'rule.subnet.prefix': '{path}: AWS allows subnet blocks from /16 to /28; "{value}" is a /{prefix}.',
 	'rule.vpc.notPrivate':
@@ -29,7 +30,8 @@ export const en = {
 		'{path}: "{value}" overlaps the VPC block {vpc}; traffic could not be routed between them. Change one of the two.',
 	'rule.sg.sshFromAnywhere':
 		'{path}: SSH is open to the whole internet (0.0.0.0/0). Restrict it to your administrators’ addresses, e.g. your public IP as a /32.',
-	'rule.keyPair.name': '{path}: "{value}" is not a valid key pair name (1–255 printable ASCII characters, no edge spaces).',
+	'rule.keyPair.name':
+		'{path}: "{value}" is not a valid key pair name (1–255 printable ASCII characters, no edge spaces).',
 	'rule.keyPair.needFile':
 		'{path}: give privateKeyFile (where to save a new key) or publicKeyFile (an existing public key to import).',
 	'rule.stack.name':
@@ -42,20 +44,35 @@ export const en = {
 		'{path}: do not write a pre-shared key in the answers file. Use env:VARIABLE or file:PATH, or omit it to have one generated and shown once.',
 	'rule.peers.count': '{path}: the {flow} flow needs between {min} and {max} peers.',
 	'rule.peers.duplicateName': '{path}: the peer name "{value}" is used twice.',
+	'secret.envMissing':
+		'{reference}: the environment variable is not set. Export it, or omit psk to have one generated.',
+	'secret.fileUnreadable': '{reference}: the file cannot be read. Check the path and its permissions.',
+	'secret.empty': '{reference}: the secret is empty or not a reference (env:VAR or file:PATH).',
 	'answers.invalid': 'The answers in {file} are not valid:',
 	'answers.warnings': 'Warnings:',
 
 	// CLI
-	'cli.description': 'Install the AMF Cloud appliance on AWS, join it to your routers, and watch the tunnels.',
+	'cli.description':
+		'Install the AMF Cloud appliance on AWS, join it to your routers, and watch the tunnels.',
 	'cli.error': 'Error: {message}',
 	'cli.usage': 'Usage error: {message}',
 	'cli.answersRequired': '--answers FILE is required.',
 	'cli.monitorNeedsRouter':
 		'monitor: no router to poll. Give --host/--port/--user/--identity/--vendor, or run apply first so the state file lists the routers.',
 	'cli.unknownVendor': '--vendor: "{value}" is not supported. Choose one of {allowed}.',
-	'cli.vendorNotReady': '--vendor {value}: the parser for this vendor is not available yet. Available: {allowed}.',
-	'cli.unknownCommand': '--command: "{value}" is not a command the {vendor} driver reads. Choose one of {allowed}.',
-	'cli.stateMissing': 'No state file at {path}: nothing was applied from here yet. Run apply first, or pass --state.',
+	'cli.vendorNotReady':
+		'--vendor {value}: the parser for this vendor is not available yet. Available: {allowed}.',
+	'cli.unknownCommand':
+		'--command: "{value}" is not a command the {vendor} driver reads. Choose one of {allowed}.',
+	'cli.stateMissing':
+		'No state file at {path}: nothing was applied from here yet. Run apply first, or pass --state.',
+	'cli.configNotReady':
+		'config: no {vendor} generator for the {flow} flow in this version. Available: {allowed}.',
+	'cli.configUnknownSide': '--for: "{value}" is neither the appliance nor a peer. Choose one of {allowed}.',
+	'cli.configNeedsInstance':
+		'config: the appliance has no addresses yet in {path}. Run apply first (its public and private IPs come from AWS).',
+	'cli.configNeedsPsk':
+		'{path}: a generated key is shown once and never stored, so it cannot be printed again. Give the key as env:VAR or file:PATH.',
 	'cli.sandboxStarted': 'Sandbox running: EC2 endpoint {endpoint}. Press Ctrl-C to stop.',
 	'cli.confirmApply': 'Apply these changes? Re-run with --yes to confirm.',
 	'cli.confirmDestroy': 'Destroy everything listed above? Re-run with --yes to confirm.',
@@ -106,7 +123,8 @@ export const en = {
 	'wizard.flow.single-appliance': 'Single mode — the appliance’s own IPsec tunnel to your router',
 	'wizard.flow.single-aws-vpn': 'Single mode — AWS VPN (virtual private gateway, two tunnels, BGP)',
 	'wizard.flow.multi-tenant': 'Multi-tenant mode — one L2TPv3-over-IPsec tunnel per tenant',
-	'wizard.flowNotReady': 'This flow is not available yet in this version. Choose single mode (appliance VPN).',
+	'wizard.flowNotReady':
+		'This flow is not available yet in this version. Choose single mode (appliance VPN).',
 	'wizard.step.credentials': 'API keys',
 	'wizard.step.region': 'Region',
 	'wizard.step.vpc': 'VPC',
@@ -209,6 +227,78 @@ export const en = {
 	// Sandbox
 	'sandbox.applianceName': 'AMF Cloud appliance',
 	'sandbox.siteRouterName': 'Site router (AR4050S)',
+
+	// Findings (monitor/findings.ts): `finding.<code>.message` / `.hint`, and the values they quote
+	'finding.ike.no-sa.security-group.message':
+		'No IKE SA with {peer}: the security group does not allow {missing} from {source}.',
+	'finding.ike.no-sa.security-group.hint':
+		'Add inbound rules to the appliance instance’s security group: UDP 500 (ISAKMP) and UDP 4500 (NAT-T) from {source}/32, the peer’s public address.',
+	'finding.ike.no-sa.message': 'No IKE SA with {peer}: phase 1 has not started.',
+	'finding.ike.no-sa.hint':
+		'Check that UDP 500 and 4500 reach {peer} and come back (on-premises firewall, ISP, security group), and that the router’s tunnel destination is this outside address. AWS waits for the router to start IKE (startup action “add”): make the router initiate, e.g. ping across the tunnel, or set the tunnel’s startup action to “start”.',
+	'finding.ike.negotiating.message': 'IKE phase 1 with {peer} is stuck negotiating.',
+	'finding.ike.negotiating.hint':
+		'Router proposal: {proposal}. This tunnel accepts: {expected}. If the encryption, integrity, DH group or IKE version differ, change the router. If they match, suspect the pre-shared key: compare the key configured for outside address {peer} (each tunnel has its own key, matched by outside address, not by order). Keys are never shown here.',
+	'finding.ipsec.missing.message': 'IKE is established with {peer}, but there is no IPsec SA (phase 2).',
+	'finding.ipsec.missing.hint':
+		'The phase-2 proposal or the PFS group does not match. This tunnel accepts: {expected}. Compare the router’s IPsec profile: encryption, integrity, PFS group, lifetime (AWS: 3600 s at most).',
+	'finding.bgp.down.message':
+		'IPsec is up with {peer}, but BGP with {neighbor} is not established (state: {state}).',
+	'finding.bgp.down.hint':
+		'Check the inside addresses (the router’s tunnel address and the neighbour address), the ASNs (the customer gateway’s ASN must be the router’s own), that BGP runs over the tunnel interface, and the timers (AWS: hold time 30 s, keepalive 10 s).',
+	'finding.bgp.down.compare':
+		'Router: {configured}. Design: neighbour {expectedNeighbor} AS {expectedAs}, this router {expectedLocal} AS {expectedLocalAs}.',
+	'finding.bgp.no-prefixes.message': 'BGP with {neighbor} is established but has received no prefixes.',
+	'finding.bgp.no-prefixes.hint':
+		'AWS advertises {vpcCidr} once the virtual private gateway is attached to the VPC: check the attachment. If the neighbour is not AWS, check what it is configured to advertise.',
+	'finding.aws.down-router-up.message':
+		'AWS reports tunnel {outsideIp} DOWN, but the router has an IPsec tunnel up to {routerPeer}.',
+	'finding.aws.down-router-up.hint':
+		'Tunnels are matched by outside address, not by order. Point the router’s tunnel at {outsideIp}, an outside address of {vpnConnectionId}, with that tunnel’s own pre-shared key. If the addresses already match, AWS’s status can lag a few minutes behind.',
+	'finding.aws.no-redundancy.message':
+		'Only one of the two AWS tunnels is up: {outsideIp} is down, traffic runs over {upIp}.',
+	'finding.aws.no-redundancy.hint':
+		'Traffic still flows, but without redundancy. Bring the second tunnel up (the same checks as for a tunnel that never comes up).',
+	'finding.aws.no-redundancy.maintenance':
+		'AWS says “{statusMessage}”: AWS replaces tunnel endpoints during maintenance, one tunnel at a time. This is expected; no action is needed unless it lasts.',
+	'finding.vpc.route-missing.message':
+		'The VPC route table has no route to {prefixes} (route propagation {propagation}).',
+	'finding.vpc.route-missing.hint':
+		'Enable route propagation from the virtual private gateway on the route table (VPN routes are installed only then), or, with static routing, add the site prefix as a static route of the VPN connection.',
+	'finding.vpc.route-missing.appliance':
+		'Add a route for {prefixes} to the route table with the appliance instance (its network interface) as the target, and disable the instance’s source/destination check.',
+	'finding.clock.skew.message': 'The clock is {seconds} s away from AWS’s.',
+	'finding.clock.skew.hint':
+		'AWS rejects requests signed more than 15 minutes off, and a skewed clock makes logs and SA lifetimes hard to compare. Synchronise the clock with NTP.',
+	'finding.appliance.failsafe.message':
+		'The appliance came back with a default configuration: the fail-safe has reset it.',
+	'finding.appliance.failsafe.hint':
+		'AMF Cloud reboots with its default configuration when it loses reach to its AWS servers (eth0 shut down, wrong static address, routing) or its SSH server stays disabled for 5 minutes; the old configuration is kept as default_backup.cfg. Fix the cause, then restore it with “copy default_backup.cfg startup-config” and “reboot”.',
+	'finding.mtu.advice.message':
+		'Tunnel MTU {mtu} / TCP MSS {mss} exceed what AWS VPN carries (inner MTU 1399, MSS 1387).',
+	'finding.mtu.advice.hint':
+		'Path-MTU discovery does not work through the tunnel, so large packets fail while small ones pass. Set the tunnel MTU to 1399 or less and clamp TCP MSS to 1387 or less (“ip tcp adjust-mss 1387”).',
+	'finding.ipsec.rekey-churn.message':
+		'The SAs with {peer} were re-established {count} times within {minutes} minutes, more often than their {lifetime} s lifetime.',
+	'finding.ipsec.rekey-churn.hint':
+		'Rekey collisions or an over-eager DPD: keep the router’s lifetimes at or below AWS’s (phase 1 28800 s, phase 2 3600 s) and the DPD interval at 10 s or more.',
+	'finding.value.unknown': 'unknown',
+	'finding.value.none': 'no BGP neighbour',
+	'finding.value.not-configured': 'not configured',
+	'finding.value.on': 'on',
+	'finding.value.off': 'off',
+	'finding.value.site-prefixes': 'the site’s prefixes',
+	'finding.value.vpc-cidr': 'the VPC block',
+	// Monitor events (monitor/events.ts): `event.<code>`
+	'event.router.unreachable': '{router}: cannot be reached ({host}).',
+	'event.router.reconnected': '{router}: reachable again ({host}).',
+	'event.tunnel.up': '{router}: the tunnel to {peer} is up.',
+	'event.tunnel.down': '{router}: the tunnel to {peer} is down.',
+	'event.ike.changed': '{router}: IKE with {peer}: {from} → {to}.',
+	'event.ipsec.changed': '{router}: IPsec with {peer}: {from} → {to}.',
+	'event.bgp.changed': '{router}: BGP with {neighbor}: {from} → {to}.',
+	'event.sa.rekey': '{router}: the IPsec SA with {peer} was rekeyed (SPI {from} → {to}).',
+	'event.aws.changed': '{router}: AWS reports tunnel {peer} {to} (was {from}). {message}',
 } as const;
 
 export type Catalog = Record<keyof typeof en, string>;

@@ -23,9 +23,7 @@ export function isLang(value: unknown): value is Lang {
 }
 
 export function format(template: string, vars: MessageVars = {}): string {
-	return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-		name in vars ? String(vars[name]) : whole,
-	);
+	return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 }
 
 export function createTranslator(lang: Lang): Translate {

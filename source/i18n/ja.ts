@@ -10,10 +10,12 @@ export const ja: Catalog = {
 	'rule.tooBig': '{path}: 最大 {maximum} 個までです。',
 	'rule.unreadable': '回答ファイルを読めません: {reason}',
 	'rule.yamlSyntax': '回答ファイルが正しい YAML ではありません: {reason}',
-	'rule.cidr.syntax': '{path}: 「{value}」は IPv4 の CIDR ブロックではありません。172.30.0.0/16 のように書いてください。',
+	'rule.cidr.syntax':
+		'{path}: 「{value}」は IPv4 の CIDR ブロックではありません。172.30.0.0/16 のように書いてください。',
 	'rule.cidr.hostBits':
 		'{path}: 「{value}」はホスト部が 0 ではありません。ネットワークアドレス {suggestion} を使ってください。',
-	'rule.ip.syntax': '{path}: 「{value}」は IPv4 アドレスではありません。198.51.100.10 のように書いてください。',
+	'rule.ip.syntax':
+		'{path}: 「{value}」は IPv4 アドレスではありません。198.51.100.10 のように書いてください。',
 	'rule.address.syntax':
 		'{path}: 「{value}」はプレフィックス長付きのインターフェースアドレスではありません。172.16.0.1/30 のように書いてください。',
 	'rule.address.notHost':
@@ -24,7 +26,8 @@ export const ja: Catalog = {
 		'{path}: 「{value}」はプライベート（RFC 1918）アドレスではありません。10.0.0.0/8、172.16.0.0/12、192.168.0.0/16 の範囲を推奨します。',
 	'rule.vpc.amfManagementRange':
 		'{path}: 「{value}」は 172.31.0.0/16 と重なっています。この範囲は AMF が既定の管理サブネットとして使います。アプライアンスは AMF 管理サブネットを 10.255.0.0/16 に切り替え、エリア内の他の AMF ノードをすべて再設定する必要が生じます。172.30.0.0/16 など別の範囲を選んでください。',
-	'rule.subnet.outsideVpc': '{path}: 「{value}」は VPC のブロック {vpc} の中にありません。{vpc} の中から選んでください。',
+	'rule.subnet.outsideVpc':
+		'{path}: 「{value}」は VPC のブロック {vpc} の中にありません。{vpc} の中から選んでください。',
 	'rule.network.overlapsVpc':
 		'{path}: 「{value}」は VPC のブロック {vpc} と重なっています。相互にルーティングできないため、どちらかを変更してください。',
 	'rule.sg.sshFromAnywhere':
@@ -43,6 +46,10 @@ export const ja: Catalog = {
 		'{path}: 回答ファイルに事前共有鍵を書かないでください。env:変数名 か file:パス を使うか、省略して生成させてください（一度だけ表示されます）。',
 	'rule.peers.count': '{path}: {flow} フローのピア数は {min}〜{max} です。',
 	'rule.peers.duplicateName': '{path}: ピア名「{value}」が重複しています。',
+	'secret.envMissing':
+		'{reference}: 環境変数が設定されていません。export するか、psk を省略して生成させてください。',
+	'secret.fileUnreadable': '{reference}: ファイルを読めません。パスと権限を確認してください。',
+	'secret.empty': '{reference}: 秘密情報が空か、参照（env:変数名 または file:パス）になっていません。',
 	'answers.invalid': '{file} の回答に誤りがあります:',
 	'answers.warnings': '警告:',
 
@@ -54,9 +61,18 @@ export const ja: Catalog = {
 		'monitor: 監視するルーターがありません。--host/--port/--user/--identity/--vendor を指定するか、先に apply を実行して状態ファイルにルーターを記録してください。',
 	'cli.unknownVendor': '--vendor: 「{value}」には対応していません。{allowed} から選んでください。',
 	'cli.vendorNotReady': '--vendor {value}: このベンダーのパーサーはまだありません。使えるもの: {allowed}。',
-	'cli.unknownCommand': '--command: 「{value}」は {vendor} ドライバーが読むコマンドではありません。{allowed} から選んでください。',
+	'cli.unknownCommand':
+		'--command: 「{value}」は {vendor} ドライバーが読むコマンドではありません。{allowed} から選んでください。',
 	'cli.stateMissing':
 		'{path} に状態ファイルがありません。まだ何も適用されていません。先に apply を実行するか、--state を指定してください。',
+	'cli.configNotReady':
+		'config: このバージョンには {flow} フロー用の {vendor} 設定生成がありません。使えるもの: {allowed}。',
+	'cli.configUnknownSide':
+		'--for: 「{value}」はアプライアンスでもピアでもありません。{allowed} から選んでください。',
+	'cli.configNeedsInstance':
+		'config: {path} にアプライアンスのアドレスがまだありません。先に apply を実行してください（パブリック IP とプライベート IP は AWS が割り当てます）。',
+	'cli.configNeedsPsk':
+		'{path}: 生成した鍵は一度だけ表示して保存しないため、再表示できません。env:変数名 か file:パス で指定してください。',
 	'cli.sandboxStarted': 'サンドボックス起動中: EC2 エンドポイント {endpoint}。Ctrl-C で停止します。',
 	'cli.confirmApply': 'この変更を適用しますか？ 確定するには --yes を付けて再実行してください。',
 	'cli.confirmDestroy': '上記をすべて削除しますか？ 確定するには --yes を付けて再実行してください。',
@@ -102,9 +118,11 @@ export const ja: Catalog = {
 	'wizard.sandboxBadge': 'サンドボックス（AWS アカウントは使いません）',
 	'wizard.chooseFlow': '何を構築しますか？',
 	'wizard.flow.single-appliance': 'シングルモード — AMF Cloud の VPN 機能でルーターと IPsec 接続',
-	'wizard.flow.single-aws-vpn': 'シングルモード — AWS の VPN 機能（仮想プライベートゲートウェイ、2 本のトンネル、BGP）',
+	'wizard.flow.single-aws-vpn':
+		'シングルモード — AWS の VPN 機能（仮想プライベートゲートウェイ、2 本のトンネル、BGP）',
 	'wizard.flow.multi-tenant': 'マルチテナントモード — テナントごとに L2TPv3 over IPsec トンネル',
-	'wizard.flowNotReady': 'このフローはこのバージョンではまだ使えません。シングルモード（アプライアンスの VPN）を選んでください。',
+	'wizard.flowNotReady':
+		'このフローはこのバージョンではまだ使えません。シングルモード（アプライアンスの VPN）を選んでください。',
 	'wizard.step.credentials': 'API キー',
 	'wizard.step.region': 'リージョン',
 	'wizard.step.vpc': 'VPC',
@@ -199,9 +217,84 @@ export const ja: Catalog = {
 		'{host} のホスト鍵は未登録です（フィンガープリント {fingerprint}）。ルーターの管理者に確認のうえ、--accept-new-host-key を付けて再実行すると信頼します。',
 	'monitor.hostKeyChanged':
 		'警告: {host} のホスト鍵が変わっています。期待値 {expected}、実際 {fingerprint}。攻撃またはルーターの再インストールの可能性があります。接続を拒否しました。理由が分かるまで古い鍵を削除しないでください。',
-	'monitor.hostKeyRevoked': '{host} のホスト鍵は known_hosts で @revoked とされています。接続を拒否しました。',
+	'monitor.hostKeyRevoked':
+		'{host} のホスト鍵は known_hosts で @revoked とされています。接続を拒否しました。',
 	'monitor.unreachable': 'ルーター {router}（{host}:{port}）に接続できません: {message}',
 
 	'sandbox.applianceName': 'AMF Cloud アプライアンス',
 	'sandbox.siteRouterName': '拠点ルーター（AR4050S）',
+
+	// Findings (monitor/findings.ts): `finding.<code>.message` / `.hint`、およびそれらが引用する値
+	'finding.ike.no-sa.security-group.message':
+		'{peer} との IKE SA がありません。セキュリティグループが {source} からの {missing} を許可していません。',
+	'finding.ike.no-sa.security-group.hint':
+		'アプライアンスのインスタンスのセキュリティグループに、ピアのグローバルアドレス {source}/32 からの UDP 500（ISAKMP）と UDP 4500（NAT-T）のインバウンドルールを追加してください。',
+	'finding.ike.no-sa.message': '{peer} との IKE SA がありません。フェーズ 1 が始まっていません。',
+	'finding.ike.no-sa.hint':
+		'UDP 500 と 4500 が {peer} との間で往復できるか（拠点のファイアウォール、ISP、セキュリティグループ）、ルーターのトンネル宛先がこの外部アドレスになっているかを確認してください。AWS はルーター側から IKE を開始するのを待ちます（起動アクション「add」）。トンネル越しに ping を送るなどしてルーターから開始するか、トンネルの起動アクションを「start」にしてください。',
+	'finding.ike.negotiating.message': '{peer} との IKE フェーズ 1 がネゴシエーション中のまま進みません。',
+	'finding.ike.negotiating.hint':
+		'ルーターのプロポーザル: {proposal}。このトンネルが受け付けるもの: {expected}。暗号化・完全性・DH グループ・IKE バージョンが異なる場合はルーター側を合わせてください。一致している場合は事前共有鍵の誤りが疑われます。外部アドレス {peer} 用に設定した鍵を照合してください（鍵はトンネルごとに異なり、順番ではなく外部アドレスで対応します）。鍵そのものはここには表示しません。',
+	'finding.ipsec.missing.message': '{peer} との IKE は確立していますが、IPsec SA（フェーズ 2）がありません。',
+	'finding.ipsec.missing.hint':
+		'フェーズ 2 のプロポーザルまたは PFS グループが一致していません。このトンネルが受け付けるもの: {expected}。ルーターの IPsec プロファイル（暗号化、完全性、PFS グループ、ライフタイム。AWS は最大 3600 秒）を確認してください。',
+	'finding.bgp.down.message':
+		'{peer} との IPsec は確立していますが、{neighbor} との BGP が確立していません（状態: {state}）。',
+	'finding.bgp.down.hint':
+		'内側アドレス（ルーターのトンネルアドレスとネイバーのアドレス）、AS 番号（カスタマーゲートウェイの ASN がルーター自身の ASN と同じか）、BGP がトンネルインターフェース経由で張られているか、タイマー（AWS はホールドタイム 30 秒、キープアライブ 10 秒）を確認してください。',
+	'finding.bgp.down.compare':
+		'ルーターの設定: {configured}。設計値: ネイバー {expectedNeighbor}（AS {expectedAs}）、このルーター {expectedLocal}（AS {expectedLocalAs}）。',
+	'finding.bgp.no-prefixes.message':
+		'{neighbor} との BGP は確立していますが、経路を 1 つも受信していません。',
+	'finding.bgp.no-prefixes.hint':
+		'仮想プライベートゲートウェイが VPC にアタッチされていれば、AWS は {vpcCidr} を広報します。アタッチを確認してください。ネイバーが AWS でない場合は、相手の広報設定を確認してください。',
+	'finding.aws.down-router-up.message':
+		'AWS はトンネル {outsideIp} を DOWN と報告していますが、ルーターでは {routerPeer} への IPsec トンネルが確立しています。',
+	'finding.aws.down-router-up.hint':
+		'トンネルは順番ではなく外部アドレスで対応します。ルーターのトンネル宛先を {vpnConnectionId} の外部アドレス {outsideIp} にし、そのトンネル専用の事前共有鍵を設定してください。アドレスが既に一致している場合、AWS の状態表示は数分遅れることがあります。',
+	'finding.aws.no-redundancy.message':
+		'AWS の 2 本のトンネルのうち 1 本しか確立していません。{outsideIp} がダウンしており、通信は {upIp} を通っています。',
+	'finding.aws.no-redundancy.hint':
+		'通信は続いていますが冗長性がありません。もう 1 本のトンネルを確立させてください（確認事項は、確立しないトンネルの場合と同じです）。',
+	'finding.aws.no-redundancy.maintenance':
+		'AWS のメッセージ:「{statusMessage}」。AWS はメンテナンス時にトンネルのエンドポイントを 1 本ずつ交換します。想定内の動作なので、長く続かない限り対応は不要です。',
+	'finding.vpc.route-missing.message':
+		'VPC のルートテーブルに {prefixes} への経路がありません（ルート伝達: {propagation}）。',
+	'finding.vpc.route-missing.hint':
+		'ルートテーブルで仮想プライベートゲートウェイからのルート伝達を有効にしてください（有効にしないと VPN の経路は反映されません）。静的ルーティングの場合は、VPN 接続の静的ルートに拠点のプレフィックスを追加してください。',
+	'finding.vpc.route-missing.appliance':
+		'ルートテーブルに、{prefixes} 宛てでアプライアンスのインスタンス（ネットワークインターフェース）をターゲットとする経路を追加し、インスタンスの送信元/送信先チェックを無効にしてください。',
+	'finding.clock.skew.message': '時計が AWS の時刻から {seconds} 秒ずれています。',
+	'finding.clock.skew.hint':
+		'AWS は 15 分以上ずれた時刻で署名されたリクエストを拒否します。また、時計がずれているとログや SA のライフタイムの突き合わせが難しくなります。NTP で時刻を同期してください。',
+	'finding.appliance.failsafe.message':
+		'アプライアンスが初期設定で起動しています。フェイルセーフによって設定がリセットされました。',
+	'finding.appliance.failsafe.hint':
+		'AMF Cloud は、AWS のサーバーに到達できない状態（eth0 の shutdown、誤った固定アドレス、ルーティング）や SSH サーバーの無効化が 5 分続くと初期設定で再起動し、元の設定を default_backup.cfg として残します。原因を取り除いてから「copy default_backup.cfg startup-config」と「reboot」で復元してください。',
+	'finding.mtu.advice.message':
+		'トンネルの MTU {mtu} / TCP MSS {mss} が AWS VPN で通せる値（内側 MTU 1399、MSS 1387）を超えています。',
+	'finding.mtu.advice.hint':
+		'トンネル内では経路 MTU 探索が働かないため、小さいパケットは通っても大きいパケットが通りません。トンネルの MTU を 1399 以下にし、TCP MSS を 1387 以下に調整してください（「ip tcp adjust-mss 1387」）。',
+	'finding.ipsec.rekey-churn.message':
+		'{peer} との SA が {minutes} 分間に {count} 回再確立されています。ライフタイム（{lifetime} 秒）から見て頻繁すぎます。',
+	'finding.ipsec.rekey-churn.hint':
+		'リキーの衝突か、DPD の設定が厳しすぎる可能性があります。ルーターのライフタイムを AWS 以下（フェーズ 1 は 28800 秒、フェーズ 2 は 3600 秒）にし、DPD 間隔を 10 秒以上にしてください。',
+	'finding.value.unknown': '不明',
+	'finding.value.none': 'BGP ネイバーなし',
+	'finding.value.not-configured': '未設定',
+	'finding.value.on': '有効',
+	'finding.value.off': '無効',
+	'finding.value.site-prefixes': '拠点のプレフィックス',
+	'finding.value.vpc-cidr': 'VPC の CIDR',
+	// 監視イベント（monitor/events.ts）: `event.<code>`
+	'event.router.unreachable': '{router}: 到達できません（{host}）。',
+	'event.router.reconnected': '{router}: 再び到達できるようになりました（{host}）。',
+	'event.tunnel.up': '{router}: {peer} へのトンネルが確立しました。',
+	'event.tunnel.down': '{router}: {peer} へのトンネルがダウンしました。',
+	'event.ike.changed': '{router}: {peer} との IKE: {from} → {to}。',
+	'event.ipsec.changed': '{router}: {peer} との IPsec: {from} → {to}。',
+	'event.bgp.changed': '{router}: {neighbor} との BGP: {from} → {to}。',
+	'event.sa.rekey': '{router}: {peer} との IPsec SA がリキーされました（SPI {from} → {to}）。',
+	'event.aws.changed':
+		'{router}: AWS によるとトンネル {peer} は {to} になりました（以前は {from}）。{message}',
 };

@@ -72,9 +72,15 @@ function keyMatches(context: AuthContext & { method: 'publickey' }, line: string
 
 export async function startAwplusRouter(options: StartAwplusRouterOptions): Promise<AwplusRouterServer> {
 	const { world, name } = options;
-	if (!world.getRouter(name)) {
-		throw new Error(`There is no simulated router named "${name}" in the world: call world.addRouter first.`);
-	}
+	// The router may join the world later (an appliance whose instance is still pending): until then
+	// logins are refused by the users callback and shells end at once.
+	const absent = (channel: ServerChannel): boolean => {
+		if (world.getRouter(name)) return false;
+		channel.write('% This router is not running.\r\n');
+		channel.exit(1);
+		channel.end();
+		return true;
+	};
 	const parsedHostKey = utils.parseKey(options.hostKey);
 	const hostKey = Array.isArray(parsedHostKey) ? parsedHostKey[0] : parsedHostKey;
 	if (!hostKey || hostKey instanceof Error) {
@@ -102,8 +108,14 @@ export async function startAwplusRouter(options: StartAwplusRouterOptions): Prom
 				session.on('x11', (_accept, reject) => reject?.());
 				session.on('subsystem', (_accept, reject) => reject?.());
 				session.on('sftp', (_accept, reject) => reject?.());
-				session.on('shell', (accept) => runShell(accept(), client));
-				session.on('exec', (accept, _reject, info) => runExec(accept(), info.command));
+				session.on('shell', (accept) => {
+					const channel = accept();
+					if (!absent(channel)) runShell(channel, client);
+				});
+				session.on('exec', (accept, _reject, info) => {
+					const channel = accept();
+					if (!absent(channel)) runExec(channel, info.command);
+				});
 			});
 		});
 	});

@@ -393,6 +393,17 @@ export class SandboxWorld extends EventEmitter<{ change: [WorldChange]; config: 
 		}
 	}
 
+	/**
+	 * Treat every tunnel possible right now as long established: a sandbox restored from disk in a new
+	 * process stands for a world that kept running meanwhile.
+	 */
+	settle(): void {
+		this.outcomes();
+		const since = this.now() - this.negotiationMs;
+		for (const link of this.links.values()) link.possibleSince = Math.min(link.possibleSince, since);
+		this.evaluate('negotiated');
+	}
+
 	/** Evaluates every tunnel end; remembers when links became possible. */
 	private outcomes(): EndOutcome[] {
 		const nowMs = this.now();

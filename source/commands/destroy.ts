@@ -1,0 +1,47 @@
+import type { GlobalOptions } from '../cli.js';
+import { destroyFlow } from '../flow/runner.js';
+import { loadState } from '../flow/state.js';
+import type { MessageKey } from '../i18n/index.js';
+import { openBackend } from './backend.js';
+import { confirm } from './confirm.js';
+import { OperationError, UsageError } from './errors.js';
+import { type CommandIo, printJson } from './io.js';
+import { progressPrinter } from './progress.js';
+
+export type DestroyCommandOptions = GlobalOptions & { yes?: boolean; json?: boolean };
+
+/** `kakehashi destroy`: everything the state file says this tool created, in reverse order. */
+export async function destroyCommand(options: DestroyCommandOptions, io: CommandIo): Promise<number> {
+	const state = await loadState(options.state);
+	if (!state) throw new OperationError(io.t('cli.stateMissing', { path: options.state }));
+	if (!options.yes) {
+		for (const resource of [...state.resources].reverse()) {
+			if (resource.created)
+				io.stderr.write(`  - ${io.t(`kind.${resource.kind}` as MessageKey)} ${resource.id}\n`);
+		}
+		if (!(await confirm(io, io.t('cli.confirmDestroy')))) throw new UsageError(io.t('cli.confirmDestroy'));
+	}
+	const backend = await openBackend(
+		{ ...options, endpointUrl: options.endpointUrl ?? (options.sandbox ? undefined : state.endpoint) },
+		{ region: state.region },
+	);
+	try {
+		const result = await destroyFlow({
+			ec2: backend.ec2,
+			statePath: options.state,
+			onEvent: progressPrinter(io),
+		});
+		for (const failed of result.failed) {
+			io.stderr.write(
+				`  ✗ ${io.t('destroy.failed', { kind: failed.kind, id: failed.id, code: failed.code, message: failed.message })}\n`,
+			);
+		}
+		io.stderr.write(`${io.t('destroy.done', { count: result.deleted.length })}\n`);
+		if (result.failed.length > 0)
+			io.stderr.write(`${io.t('destroy.left', { count: result.failed.length })}\n`);
+		if (options.json) printJson(io, result);
+		return result.failed.length > 0 ? 1 : 0;
+	} finally {
+		await backend.close();
+	}
+}

@@ -1,0 +1,58 @@
+import type { GlobalOptions } from '../cli.js';
+import { planFlow } from '../flow/plan.js';
+import { loadState } from '../flow/state.js';
+import type { MessageKey } from '../i18n/index.js';
+import { loadValidAnswers } from './answers.js';
+import { openBackend } from './backend.js';
+import { type CommandIo, printJson } from './io.js';
+
+export type PlanCommandOptions = GlobalOptions & { answers?: string; json?: boolean };
+
+export type PlanChangeOut = {
+	action: 'create' | 'keep' | 'replace';
+	kind: string;
+	name: string;
+	id?: string;
+};
+
+export function printPlan(io: CommandIo, changes: PlanChangeOut[]): void {
+	io.stdout.write(`${io.t('plan.title')}\n`);
+	const marks = { create: '+', keep: '=', replace: '±' } as const;
+	for (const change of changes) {
+		io.stdout.write(
+			`  ${marks[change.action]} ${io.t(`plan.${change.action}`).padEnd(8)} ${io
+				.t(`kind.${change.kind}` as MessageKey)
+				.padEnd(18)} ${change.name}${change.id ? ` (${change.id})` : ''}\n`,
+		);
+	}
+	const count = (action: PlanChangeOut['action']) =>
+		changes.filter((change) => change.action === action).length;
+	io.stdout.write(
+		`${
+			count('create') + count('replace') === 0
+				? io.t('plan.nothing')
+				: io.t('plan.summary', { create: count('create'), keep: count('keep'), replace: count('replace') })
+		}\n`,
+	);
+}
+
+/** `kakehashi plan`: what apply would do; creates nothing. */
+export async function planCommand(options: PlanCommandOptions, io: CommandIo): Promise<number> {
+	const answers = await loadValidAnswers(options.answers, io);
+	const backend = await openBackend(options, { region: answers.region });
+	try {
+		const state = await loadState(options.state);
+		const plan = await planFlow({ ec2: backend.ec2, answers, state });
+		const changes: PlanChangeOut[] = plan.changes.map(({ action, kind, name, id }) => ({
+			action,
+			kind,
+			name,
+			...(id ? { id } : {}),
+		}));
+		if (options.json) printJson(io, { changes });
+		else printPlan(io, changes);
+		return 0;
+	} finally {
+		await backend.close();
+	}
+}

@@ -1,0 +1,133 @@
+import { render } from 'ink';
+import type { GlobalOptions } from '../cli.js';
+import { type FlowName, flowNames } from '../flow/answers.js';
+import { runJourney } from '../flow/journey.js';
+import { planFlow } from '../flow/plan.js';
+import { loadState } from '../flow/state.js';
+import { loadWizardFlow } from '../flow/wizard-flow.js';
+import type { Translate } from '../i18n/index.js';
+import { type HostKeyPolicy, openRouterSession, resolveTargets } from '../monitor/connect.js';
+import { RouterPoller } from '../monitor/poller.js';
+import { driverFor } from '../router/drivers/index.js';
+import type { RouterSession } from '../router/session.js';
+import { SANDBOX_SITE_PUBLIC_IP } from '../sandbox/index.js';
+import { App } from '../ui/app.js';
+import { I18nProvider } from '../ui/i18n-context.js';
+import type { ApplyEvent, WizardServices } from '../ui/services.js';
+import { type Backend, openBackend } from './backend.js';
+import { UsageError } from './errors.js';
+import type { CommandIo } from './io.js';
+
+/** The core behind the wizard's screens: plan/apply over the runner, pollers over SSH sessions. */
+export function createWizardServices(
+	backend: Backend,
+	options: { statePath: string; hostKeys: HostKeyPolicy; t: Translate; intervalMs?: number },
+): WizardServices & { close(): Promise<void> } {
+	const sessions: RouterSession[] = [];
+	const sandbox = backend.sandbox !== undefined || backend.endpoint !== undefined;
+	return {
+		sandbox: backend.sandbox !== undefined,
+		defaults: backend.sandbox
+			? {
+					peers: [
+						{
+							name: 'site',
+							publicIp: SANDBOX_SITE_PUBLIC_IP,
+							router: { vendor: 'awplus', wanInterface: 'ppp0' },
+						},
+					],
+				}
+			: {},
+		describeCredentials: async () => {
+			if (backend.sandbox) return { source: 'sandbox' };
+			const credentials = await backend.ec2.config.credentials();
+			return {
+				source: sandbox ? 'endpoint' : 'AWS SDK',
+				identity: credentials.accessKeyId.slice(0, 4) + '…',
+			};
+		},
+		plan: async (answers) => {
+			const plan = await planFlow({ ec2: backend.ec2, answers, state: await loadState(options.statePath) });
+			return plan.changes.map(({ action, kind, name, id }) => ({
+				action,
+				kind,
+				name,
+				...(id ? { id } : {}),
+			}));
+		},
+		apply: async (answers, onEvent: (event: ApplyEvent) => void) => {
+			await runJourney({
+				ec2: backend.ec2,
+				answers,
+				statePath: options.statePath,
+				endpoint: backend.sandbox ? undefined : backend.endpoint,
+				sandboxRouters: backend.sandboxRouters,
+				hostKeys: options.hostKeys,
+				t: options.t,
+				onEvent: (event) =>
+					onEvent({
+						...event,
+						type: event.type === 'note' ? 'notice' : event.type,
+						error:
+							event.type === 'error' && event.error ? { ...event.error, code: event.error.code } : undefined,
+					} as ApplyEvent),
+			});
+		},
+		openMonitor: async () => {
+			const state = await loadState(options.statePath);
+			const targets = resolveTargets(state?.routers ?? [], await backend.sandboxRouters());
+			const pollers: RouterPoller[] = [];
+			for (const target of targets) {
+				const driver = driverFor(target.vendor);
+				if (!driver) continue;
+				const session = await openRouterSession(target, driver, options.hostKeys);
+				sessions.push(session);
+				session.connect().catch(() => {});
+				const poller = new RouterPoller(
+					session,
+					driver,
+					{ name: target.name, vendor: target.vendor, host: target.address, port: target.port },
+					{ intervalMs: options.intervalMs ?? 5000 },
+				);
+				poller.start();
+				pollers.push(poller);
+			}
+			return pollers;
+		},
+		close: async () => {
+			await Promise.all(sessions.map((session) => session.close().catch(() => {})));
+		},
+	};
+}
+
+/** `kakehashi` / `kakehashi --sandbox`: the interactive wizard. */
+export async function wizardCommand(
+	options: GlobalOptions & { flow?: string },
+	io: CommandIo,
+): Promise<number> {
+	if (options.flow !== undefined && !(flowNames as readonly string[]).includes(options.flow)) {
+		throw new UsageError(`--flow: "${options.flow}" must be one of ${flowNames.join(', ')}.`);
+	}
+	const backend = await openBackend(options, {});
+	const services = createWizardServices(backend, {
+		statePath: options.state,
+		hostKeys: { knownHostsFile: options.knownHosts, acceptNew: options.acceptNewHostKey },
+		t: io.t,
+	});
+	try {
+		const app = render(
+			<I18nProvider lang={io.lang}>
+				<App
+					services={services}
+					loadFlow={loadWizardFlow}
+					initialFlow={options.flow as FlowName | undefined}
+				/>
+			</I18nProvider>,
+		);
+		await app.waitUntilExit();
+		return 0;
+	} finally {
+		await services.close();
+		await backend.close();
+	}
+}

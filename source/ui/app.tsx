@@ -1,0 +1,349 @@
+import { Box, Text, useApp, useInput } from 'ink';
+import SelectInput from 'ink-select-input';
+import { useEffect, useMemo, useState } from 'react';
+import { type Answers, AnswersError, type FlowName, flowNames, parseAnswers } from '../flow/answers.js';
+import { hasErrors, validateAnswers } from '../flow/validate.js';
+import { answerText, type Draft, setAnswer, validateQuestion, type WizardFlow } from '../flow/wizard-flow.js';
+import type { MessageKey } from '../i18n/index.js';
+import type { RouterPoller } from '../monitor/poller.js';
+import { type ApplyLine, ApplyLog } from './components/apply-log.js';
+import { Panel } from './components/panel.js';
+import { PlanTable } from './components/plan-table.js';
+import { Question } from './components/question.js';
+import { StepList } from './components/step-list.js';
+import { useNow } from './hooks/use-now.js';
+import { usePollers } from './hooks/use-pollers.js';
+import { useT } from './i18n-context.js';
+import type { CredentialInfo, PlanChange, WizardServices } from './services.js';
+
+type Phase =
+	| { name: 'flow' }
+	| { name: 'steps'; step: number; question: number }
+	| { name: 'plan'; changes?: PlanChange[]; error?: string }
+	| { name: 'apply'; done: boolean; failed: boolean }
+	| { name: 'panel'; pollers?: RouterPoller[]; error?: string };
+
+type Props = {
+	services: WizardServices;
+	loadFlow: (flow: FlowName) => WizardFlow;
+	/** Skip the flow chooser (e.g. `kakehashi --flow single-appliance`). */
+	initialFlow?: FlowName;
+};
+
+const implementedFlows = new Set<FlowName>(['single-appliance']);
+
+/** Fixed parts of the answers the flow files do not ask (yet): the answers-file defaults. */
+function baseDraft(flow: FlowName): Draft {
+	return { flow, peers: [{ name: 'site', router: { vendor: 'awplus', wanInterface: 'ppp0' } }] };
+}
+
+function toAnswers(draft: Draft): { answers?: Answers; error?: string } {
+	try {
+		const answers = parseAnswers(draft, 'wizard');
+		const issues = validateAnswers(answers);
+		if (hasErrors(issues)) return { error: issues.map((issue) => `${issue.path}: ${issue.rule}`).join('; ') };
+		return { answers };
+	} catch (error) {
+		if (error instanceof AnswersError) return { error: error.message };
+		throw error;
+	}
+}
+
+export function App({ services, loadFlow, initialFlow }: Props) {
+	const t = useT();
+	const { exit } = useApp();
+	const [flow, setFlow] = useState<WizardFlow | undefined>(() =>
+		initialFlow ? loadFlow(initialFlow) : undefined,
+	);
+	const [phase, setPhase] = useState<Phase>(
+		initialFlow ? { name: 'steps', step: 0, question: 0 } : { name: 'flow' },
+	);
+	const [draft, setDraft] = useState<Draft>(() => ({ ...baseDraft(initialFlow ?? 'single-appliance') }));
+	const [notice, setNotice] = useState<string | undefined>();
+	const [credentials, setCredentials] = useState<CredentialInfo | { error: string } | undefined>();
+	const [applyLines, setApplyLines] = useState<ApplyLine[]>([]);
+	const now = useNow(250);
+
+	const steps = flow?.steps ?? [];
+	const listItems = useMemo(
+		() => [
+			...steps.map((step) => ({ id: step.id, title: step.title })),
+			{ id: 'plan', title: 'wizard.step.plan' as MessageKey },
+			{ id: 'apply', title: 'wizard.step.apply' as MessageKey },
+			{ id: 'monitor', title: 'wizard.step.monitor' as MessageKey },
+		],
+		[steps],
+	);
+	const listIndex =
+		phase.name === 'steps'
+			? phase.step
+			: phase.name === 'plan'
+				? steps.length
+				: phase.name === 'apply'
+					? steps.length + 1
+					: steps.length + 2;
+
+	const currentStep = phase.name === 'steps' ? steps[phase.step] : undefined;
+
+	useEffect(() => {
+		if (currentStep?.id !== 'credentials' || credentials) return;
+		services
+			.describeCredentials()
+			.then(setCredentials)
+			.catch((error: Error) => setCredentials({ error: error.message }));
+	}, [currentStep?.id, credentials, services]);
+
+	const answers = useMemo(() => toAnswers(draft), [draft]);
+
+	// plan when entering the plan phase
+	useEffect(() => {
+		if (phase.name !== 'plan' || phase.changes || phase.error) return;
+		if (!answers.answers) {
+			setPhase({ name: 'plan', error: answers.error });
+			return;
+		}
+		services
+			.plan(answers.answers)
+			.then((changes) => setPhase({ name: 'plan', changes }))
+			.catch((error: Error) => setPhase({ name: 'plan', error: error.message }));
+	}, [phase, answers, services]);
+
+	const startApply = () => {
+		if (!answers.answers) return;
+		setApplyLines([]);
+		setPhase({ name: 'apply', done: false, failed: false });
+		services
+			.apply(answers.answers, (event) => {
+				const at = Date.now();
+				setApplyLines((lines) => {
+					if (event.type === 'step-done' || event.type === 'step-skip') {
+						const index = lines.findLastIndex(
+							(line) => line.type === 'step-start' && line.kind === event.kind,
+						);
+						if (index >= 0) {
+							const started = lines[index];
+							return lines.map((line, at2) =>
+								at2 === index ? { ...event, startedAt: started?.startedAt ?? at, finishedAt: at } : line,
+							);
+						}
+					}
+					if (event.type === 'error') {
+						const cleared = lines.filter((line) => !(line.type === 'step-start' && line.kind === event.kind));
+						return [...cleared, { ...event, startedAt: at, finishedAt: at }];
+					}
+					return [
+						...lines,
+						{ ...event, startedAt: at, finishedAt: event.type === 'step-start' ? undefined : at },
+					];
+				});
+			})
+			.then(() => setPhase({ name: 'apply', done: true, failed: false }))
+			.catch((error: Error) => {
+				setApplyLines((lines) =>
+					lines.some((line) => line.type === 'error')
+						? lines
+						: [
+								...lines,
+								{
+									type: 'error',
+									kind: 'instance',
+									name: '',
+									error: { code: error.name, message: error.message },
+									startedAt: Date.now(),
+								},
+							],
+				);
+				setPhase({ name: 'apply', done: true, failed: true });
+			});
+	};
+
+	// open the monitor when entering the panel phase
+	useEffect(() => {
+		if (phase.name !== 'panel' || phase.pollers || phase.error) return;
+		services
+			.openMonitor()
+			.then((pollers) => setPhase({ name: 'panel', pollers }))
+			.catch((error: Error) => setPhase({ name: 'panel', error: error.message }));
+	}, [phase, services]);
+
+	useEffect(
+		() => () => {
+			if (phase.name === 'panel') for (const poller of phase.pollers ?? []) poller.stop();
+		},
+		[phase],
+	);
+
+	const nextQuestion = (step: number, question: number) => {
+		const current = steps[step];
+		if (current && question + 1 < current.questions.length)
+			setPhase({ name: 'steps', step, question: question + 1 });
+		else if (step + 1 < steps.length) setPhase({ name: 'steps', step: step + 1, question: 0 });
+		else setPhase({ name: 'plan' });
+	};
+
+	const previousQuestion = (step: number, question: number) => {
+		if (question > 0) setPhase({ name: 'steps', step, question: question - 1 });
+		else if (step > 0) {
+			const previous = steps[step - 1];
+			setPhase({
+				name: 'steps',
+				step: step - 1,
+				question: Math.max(0, (previous?.questions.length ?? 1) - 1),
+			});
+		}
+	};
+
+	useInput((input, key) => {
+		if (phase.name === 'steps' && currentStep && currentStep.questions.length === 0) {
+			if (key.return) {
+				if (currentStep.id === 'credentials' && (!credentials || 'error' in credentials)) return;
+				nextQuestion(phase.step, 0);
+			} else if (key.escape) previousQuestion(phase.step, 0);
+		} else if (phase.name === 'plan') {
+			if (key.return && phase.changes) startApply();
+			else if (input === 'q') exit();
+			else if (key.escape) setPhase({ name: 'steps', step: Math.max(0, steps.length - 1), question: 0 });
+		} else if (phase.name === 'apply' && phase.done) {
+			if (!phase.failed && key.return) setPhase({ name: 'panel' });
+			else if (phase.failed && input === 'r') startApply();
+			else if (phase.failed && input === 'q') exit();
+		}
+	});
+
+	const pollerStates = usePollers(phase.name === 'panel' ? (phase.pollers ?? emptyPollers) : emptyPollers);
+
+	if (phase.name === 'panel' && phase.pollers) {
+		return (
+			<Panel
+				routers={pollerStates}
+				onPollNow={(index) => phase.pollers?.[index]?.pollNow()}
+				onPause={(index, paused) => phase.pollers?.[index]?.setPaused(paused)}
+				onQuit={() => {
+					for (const poller of phase.pollers ?? []) poller.stop();
+					exit();
+				}}
+			/>
+		);
+	}
+
+	return (
+		<Box flexDirection="column">
+			<Box>
+				<Text bold color="cyan">
+					{t('wizard.title')}
+				</Text>
+				{services.sandbox ? <Text color="magenta"> [{t('wizard.sandboxBadge')}]</Text> : null}
+			</Box>
+			{phase.name === 'flow' ? (
+				<Box flexDirection="column" marginTop={1}>
+					<Text bold>{t('wizard.chooseFlow')}</Text>
+					<SelectInput
+						items={flowNames.map((name) => ({ label: t(`wizard.flow.${name}` as MessageKey), value: name }))}
+						onSelect={(item) => {
+							if (!implementedFlows.has(item.value)) {
+								setNotice(t('wizard.flowNotReady'));
+								return;
+							}
+							setFlow(loadFlow(item.value));
+							setDraft({ ...baseDraft(item.value), ...services.defaults });
+							setPhase({ name: 'steps', step: 0, question: 0 });
+						}}
+					/>
+					{notice ? <Text color="yellow">{notice}</Text> : null}
+				</Box>
+			) : (
+				<Box marginTop={1}>
+					<StepList steps={listItems} current={listIndex} />
+					<Box flexDirection="column" flexGrow={1}>
+						{currentStep && phase.name === 'steps' ? (
+							<>
+								<Text bold>{t(currentStep.title)}</Text>
+								<Text wrap="wrap" color="gray">
+									{t(currentStep.help)}
+								</Text>
+								<Box marginTop={1} flexDirection="column">
+									{currentStep.id === 'credentials' ? (
+										<Text color={credentials && 'error' in credentials ? 'red' : 'green'}>
+											{credentials === undefined
+												? '…'
+												: 'error' in credentials
+													? credentials.error
+													: services.sandbox
+														? t('wizard.credentials.sandbox')
+														: t('wizard.credentials.found', { source: credentials.source })}
+										</Text>
+									) : null}
+									{currentStep.questions.length === 0 ? (
+										<Text color="gray">{t('wizard.inputHint')}</Text>
+									) : (
+										(() => {
+											const question = currentStep.questions[phase.question];
+											if (!question) return null;
+											const initial =
+												answerText(draft, question) ??
+												answerText(services.defaults, question) ??
+												question.default ??
+												'';
+											return (
+												<>
+													{currentStep.questions.slice(0, phase.question).map((done) => (
+														<Text key={done.field} color="green">
+															✔ {t(done.label)}: {answerText(draft, done)}
+														</Text>
+													))}
+													<Question
+														key={`${phase.step}:${phase.question}`}
+														label={question.label}
+														initial={initial}
+														validate={(value) => validateQuestion(question, value, draft)}
+														onSubmit={(value) => {
+															setDraft((previous) => setAnswer(previous, question, value));
+															nextQuestion(phase.step, phase.question);
+														}}
+														onBack={() => previousQuestion(phase.step, phase.question)}
+													/>
+													<Text color="gray">{t('wizard.inputHint')}</Text>
+												</>
+											);
+										})()
+									)}
+								</Box>
+							</>
+						) : null}
+						{phase.name === 'plan' ? (
+							<>
+								<Text bold>{t('plan.title')}</Text>
+								<Text color="gray">{t('wizard.help.plan')}</Text>
+								{phase.error ? <Text color="red">{phase.error}</Text> : null}
+								{phase.changes ? (
+									<>
+										<PlanTable changes={phase.changes} />
+										<Text color="gray">{t('wizard.planConfirm')}</Text>
+									</>
+								) : phase.error ? null : (
+									<Text>…</Text>
+								)}
+							</>
+						) : null}
+						{phase.name === 'apply' ? (
+							<>
+								<Text bold>{phase.done ? t('apply.title') : t('wizard.applying')}</Text>
+								<ApplyLog lines={applyLines} now={now} />
+								{phase.done ? (
+									<Text color={phase.failed ? 'red' : 'green'}>
+										{phase.failed ? t('wizard.applyFailed') : t('wizard.applyDone')}
+									</Text>
+								) : null}
+							</>
+						) : null}
+						{phase.name === 'panel' ? (
+							<Text color={phase.error ? 'red' : undefined}>{phase.error ?? '…'}</Text>
+						) : null}
+					</Box>
+				</Box>
+			)}
+		</Box>
+	);
+}
+
+const emptyPollers: RouterPoller[] = [];
