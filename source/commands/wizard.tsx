@@ -24,7 +24,6 @@ export function createWizardServices(
 	options: { statePath: string; hostKeys: HostKeyPolicy; t: Translate; intervalMs?: number },
 ): WizardServices & { close(): Promise<void> } {
 	const sessions: RouterSession[] = [];
-	const sandbox = backend.sandbox !== undefined || backend.endpoint !== undefined;
 	return {
 		sandbox: backend.sandbox !== undefined,
 		defaults: backend.sandbox
@@ -41,9 +40,9 @@ export function createWizardServices(
 		describeCredentials: async () => {
 			if (backend.sandbox) return { source: 'sandbox' };
 			const credentials = await backend.ec2.config.credentials();
+			// the access key id's prefix tells a user which key is in use; the secret is never shown
 			return {
-				source: sandbox ? 'endpoint' : 'AWS SDK',
-				identity: credentials.accessKeyId.slice(0, 4) + '…',
+				source: `${backend.endpoint ?? 'AWS'} (${credentials.accessKeyId.slice(0, 8)}…)`,
 			};
 		},
 		plan: async (answers) => {

@@ -11,6 +11,7 @@ import { Panel } from './components/panel.js';
 import { PlanTable } from './components/plan-table.js';
 import { Question } from './components/question.js';
 import { StepList } from './components/step-list.js';
+import { useColumns } from './hooks/use-columns.js';
 import { useNow } from './hooks/use-now.js';
 import { usePollers } from './hooks/use-pollers.js';
 import { useT } from './i18n-context.js';
@@ -63,6 +64,7 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 	const [credentials, setCredentials] = useState<CredentialInfo | { error: string } | undefined>();
 	const [applyLines, setApplyLines] = useState<ApplyLine[]>([]);
 	const now = useNow(250);
+	const columns = useColumns();
 
 	const steps = flow?.steps ?? [];
 	const listItems = useMemo(
@@ -227,7 +229,7 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 	}
 
 	return (
-		<Box flexDirection="column">
+		<Box flexDirection="column" width={columns}>
 			<Box>
 				<Text bold color="cyan">
 					{t('wizard.title')}

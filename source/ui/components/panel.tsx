@@ -2,6 +2,7 @@ import { Box, Text, useInput } from 'ink';
 import { useState } from 'react';
 import type { MessageKey } from '../../i18n/index.js';
 import type { PollerState } from '../../monitor/poller.js';
+import { useColumns } from '../hooks/use-columns.js';
 import { useNow } from '../hooks/use-now.js';
 import { useT } from '../i18n-context.js';
 import { SaTables } from './sa-tables.js';
@@ -24,6 +25,7 @@ const connectionColor = (state: string) =>
 export function Panel({ routers, onPollNow, onPause, onQuit }: Props) {
 	const t = useT();
 	const now = useNow(1000);
+	const columns = useColumns();
 	const [selected, setSelected] = useState(0);
 	const current = routers[Math.min(selected, routers.length - 1)];
 
@@ -37,7 +39,7 @@ export function Panel({ routers, onPollNow, onPause, onQuit }: Props) {
 	});
 
 	return (
-		<Box flexDirection="column">
+		<Box flexDirection="column" width={columns}>
 			<Text bold>
 				{t('panel.title')}
 				{current?.paused ? <Text color="yellow"> [{t('panel.paused')}]</Text> : null}
