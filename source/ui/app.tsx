@@ -118,6 +118,8 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 			.apply(answers.answers, (event) => {
 				const at = Date.now();
 				setApplyLines((lines) => {
+					// waits update the running line's spinner; they are not lines of their own
+					if (event.type === 'wait') return lines;
 					if (event.type === 'step-done' || event.type === 'step-skip') {
 						const index = lines.findLastIndex(
 							(line) => line.type === 'step-start' && line.kind === event.kind,

@@ -1,8 +1,12 @@
 import { Box, Text } from 'ink';
 import Spinner from 'ink-spinner';
-import type { MessageKey } from '../../i18n/index.js';
+import type { MessageKey, Translate } from '../../i18n/index.js';
 import { useT } from '../i18n-context.js';
 import type { ApplyEvent } from '../services.js';
+
+function actionLabel(t: Translate, action: string): string {
+	return action === 'create' || action === 'keep' || action === 'replace' ? t(`plan.${action}`) : action;
+}
 
 export type ApplyLine = ApplyEvent & { startedAt: number; finishedAt?: number };
 
@@ -12,7 +16,8 @@ export function ApplyLog({ lines, now }: { lines: ApplyLine[]; now: number }) {
 	return (
 		<Box flexDirection="column">
 			{lines.map((line, index) => {
-				const seconds = (((line.finishedAt ?? now) - line.startedAt) / 1000).toFixed(1);
+				const elapsedMs = line.elapsedMs ?? Math.max(0, (line.finishedAt ?? now) - line.startedAt);
+				const seconds = (elapsedMs / 1000).toFixed(1);
 				const kind = t(`kind.${line.kind}` as MessageKey);
 				const key = `${index}:${line.kind}:${line.type}`;
 				if (line.type === 'notice') {
@@ -58,7 +63,7 @@ export function ApplyLog({ lines, now }: { lines: ApplyLine[]; now: number }) {
 					<Text key={key} color={running ? 'cyan' : 'green'} wrap="truncate-end">
 						{running ? <Spinner type="dots" /> : '✔'} {kind} {line.name}
 						{line.id ? ` ${line.id}` : ''}
-						{line.action ? ` — ${line.action}` : ''} ({seconds}s)
+						{line.action ? ` — ${actionLabel(t, line.action)}` : ''} ({seconds}s)
 					</Text>
 				);
 			})}
