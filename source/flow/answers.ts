@@ -31,6 +31,29 @@ const routerAccess = z.strictObject({
 	wanInterface: z.string().min(1).optional(),
 });
 
+/**
+ * Multi-tenant mode (install-guide 6, tables 4 and 5): what distinguishes one tenant's L2TPv3-over-IPsec
+ * tunnel from another's. Every field has a default from the tenant's position (1, 2, …).
+ */
+const tenant = z.strictObject({
+	/** The appliance's ISAKMP phase-1 ID for this tenant: `vaa1`, `vaa2`, … */
+	isakmpName: z.string().min(1).optional(),
+	/** The appliance's tunnel interface for this tenant: `tunnel1`, `tunnel2`, … */
+	applianceTunnel: z.string().min(1).optional(),
+	/** L2TPv3 session IDs as the appliance sees them (the router mirrors them): 11/12, 21/22, … */
+	l2tpv3: z
+		.strictObject({
+			local: z.number().int().min(1).max(4294967295),
+			remote: z.number().int().min(1).max(4294967295),
+		})
+		.optional(),
+	/** The AMF container the tunnel is bridged into (ConA, br1), for the plan and the README only. */
+	container: z.string().min(1).optional(),
+	bridge: z.string().min(1).optional(),
+	/** The container's eth1 address, the far end of the tenant router's tunnel address. */
+	containerAddress: z.string().optional(),
+});
+
 const peer = z.strictObject({
 	name: z.string().min(1),
 	publicIp: z.string(),
@@ -39,6 +62,41 @@ const peer = z.strictObject({
 	asn: z.number().int().min(1).max(4294967295).optional(),
 	tunnelAddress: z.string().optional(),
 	router: routerAccess.optional(),
+	tenant: tenant.optional(),
+});
+
+const proposals = z.strictObject({
+	encryption: z.array(z.string().min(1)).min(1).optional(),
+	integrity: z.array(z.string().min(1)).min(1).optional(),
+	dhGroups: z.array(z.number().int()).min(1).optional(),
+	lifetimeSeconds: z.number().int().optional(),
+});
+
+/** One AWS VPN tunnel's options (CreateVpnConnection TunnelOptions); omitted values are AWS's defaults. */
+const vpnTunnel = z.strictObject({
+	insideCidr: z.string().optional(),
+	/** A reference (env:VAR, file:PATH); omitted: AWS generates the key. */
+	psk: z.string().min(1).optional(),
+	ikeVersions: z
+		.array(z.enum(['ikev1', 'ikev2']))
+		.min(1)
+		.optional(),
+	phase1: proposals.optional(),
+	phase2: proposals.optional(),
+	dpdTimeoutSeconds: z.number().int().optional(),
+	dpdTimeoutAction: z.enum(['clear', 'none', 'restart']).optional(),
+	startupAction: z.enum(['add', 'start']).optional(),
+});
+
+/** Single mode with AWS's VPN (install-guide 5b). */
+const vpn = z.strictObject({
+	amazonSideAsn: z.number().int().min(1).max(4294967295).optional(),
+	routing: z.enum(['static', 'bgp']).optional(),
+	/** Static routing: prefixes for CreateVpnConnectionRoute; default the peer's LAN. */
+	staticRoutes: z.array(z.string()).optional(),
+	/** The tunnels' link-local range routed toward the router (install-guide 5b), e.g. 169.254.0.0/16. */
+	linkLocalRoute: z.string().optional(),
+	tunnels: z.array(vpnTunnel).max(2).optional(),
 });
 
 export const answersSchema = z.strictObject({
@@ -70,11 +128,16 @@ export const answersSchema = z.strictObject({
 		})
 		.default({ user: 'manager', localName: 'vaa0', tunnelAddress: '172.16.0.1/30' }),
 	peers: z.array(peer).default([]),
+	vpn: vpn.optional(),
 });
 
 export type Answers = z.infer<typeof answersSchema>;
 export type Peer = z.infer<typeof peer>;
 export type RouterAccess = z.infer<typeof routerAccess>;
+export type TenantAnswers = z.infer<typeof tenant>;
+export type VpnAnswers = z.infer<typeof vpn>;
+export type VpnTunnelAnswers = z.infer<typeof vpnTunnel>;
+export type ProposalAnswers = z.infer<typeof proposals>;
 
 /** One problem with the answers: where it is, which rule it breaks, and the values the message needs. */
 export type AnswerIssue = {

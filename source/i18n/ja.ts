@@ -208,7 +208,7 @@ export const ja: Catalog = {
 	'panel.col.as': 'AS',
 	'panel.col.uptime': '経過',
 	'panel.col.prefixes': '経路',
-	'panel.footer': 'r: 今すぐ取得 · p: 一時停止 · q: 終了',
+	'panel.footer': '?: ヘルプ · r: 今すぐ取得 · p: 一時停止 · q: 終了',
 	'panel.paused': '一時停止中',
 	'panel.error': '直近のエラー: {message}',
 	'panel.unparsed': '解釈できなかった行: {count}',
@@ -297,4 +297,116 @@ export const ja: Catalog = {
 	'event.sa.rekey': '{router}: {peer} との IPsec SA がリキーされました（SPI {from} → {to}）。',
 	'event.aws.changed':
 		'{router}: AWS によるとトンネル {peer} は {to} になりました（以前は {from}）。{message}',
+	// Panel (issue 5)
+	'panel.hint': '?:ヘルプ /:絞込 enter:開く esc:戻る r:取得 p:停止 l:生出力 s:ssh e:出力 q:終了',
+	'panel.routers': 'ルーター一覧',
+	'panel.col.router': 'ルーター',
+	'panel.col.address': 'アドレス',
+	'panel.col.connection': '接続',
+	'panel.col.tunnelsUp': 'トンネル',
+	'panel.col.findings': '指摘',
+	'panel.col.p1': 'P1',
+	'panel.col.p2': 'P2',
+	'panel.col.bgpState': 'BGP',
+	'panel.col.aws': 'AWS',
+	'panel.col.in': '受信/s',
+	'panel.col.out': '送信/s',
+	'panel.tunnelsUp': '{up}/{total} 稼働',
+	'panel.findingCounts': 'エラー {errors} 警告 {warnings}',
+	'panel.pollTook': '取得 {ms} ms',
+	'panel.staleShort': '古いデータ {seconds}秒',
+	'panel.noTunnels': 'このルーターはまだトンネルを報告していません。',
+	'panel.noRouters': '監視するルーターがありません。',
+	'panel.otherBgp': 'どのトンネルにも属さない BGP ネイバー',
+	'panel.findings': '診断',
+	'panel.noFindings': '問題は見つかっていません。',
+	'panel.moreFindings': '… ほか {count} 件（トンネルで enter、または e で全件を出力）',
+	'panel.events': 'イベント',
+	'panel.noEvents': 'まだ変化はありません。',
+	'panel.filterLabel': '絞り込み: {text}',
+	'panel.filterEditing': '絞り込み: {text}▏（enter で確定、esc で解除）',
+	'panel.filterNone': '「{text}」に一致するものはありません。',
+	'panel.detail.title': 'トンネル {name} — {router}',
+	'panel.detail.phase1': 'フェーズ 1（IKE）',
+	'panel.detail.phase2': 'フェーズ 2（IPsec SA）',
+	'panel.detail.bgp': 'BGP',
+	'panel.detail.aws': 'AWS テレメトリ',
+	'panel.detail.traffic': '通信量',
+	'panel.detail.raw': '生出力: このトンネルに関する行',
+	'panel.detail.missing': 'ありません',
+	'panel.detail.ike':
+		'{state} · IKEv{version} · {encryption}/{integrity}/DH {dhGroup} · 残り {expires} · NAT-T {nat} · 自側 {local}',
+	'panel.detail.ipsec':
+		'{state} {tunnel} · SPI 受信 {spiIn} 送信 {spiOut} · {encryption}/{integrity} · 残り {expires}',
+	'panel.detail.counters':
+		'バイト 受信 {bytesIn} 送信 {bytesOut} · パケット 受信 {packetsIn} 送信 {packetsOut}',
+	'panel.detail.bgpLine': '{neighbor} AS {as} · {state} · 経過 {uptime} · 受信経路 {prefixes}',
+	'panel.detail.awsLine': '{id} · {status} · 受理経路 {routes} · 最終変化 {changed} {message}',
+	'panel.detail.rates': '受信 {in}/s  送信 {out}/s',
+	'panel.detail.back': 'esc: トンネル一覧へ戻る',
+	'panel.raw.title': '直近の取得の生出力 — {router}',
+	'panel.raw.none': 'まだ取得していません。',
+	'panel.raw.back': 'esc: 戻る',
+	'panel.help.title': 'キー操作',
+	'panel.help.help': 'このヘルプを表示／非表示',
+	'panel.help.filter': 'トンネルやルーターを文字で絞り込む（enter で確定、esc で解除）',
+	'panel.help.move': '選択を移動（j / k も可）',
+	'panel.help.switch': '次／前のルーター',
+	'panel.help.enter': '開く: 一覧ではルーター、表ではトンネルの詳細',
+	'panel.help.back': '戻る: トンネル一覧、さらにルーター一覧へ',
+	'panel.help.poll': '今すぐルーターから取得',
+	'panel.help.pause': 'このルーターの取得を一時停止／再開',
+	'panel.help.raw': '直近の取得の生出力',
+	'panel.help.shell': 'ルーターへの対話 SSH シェル（終了するとパネルに戻ります）',
+	'panel.help.export': 'トラブルシューティング用バンドルをファイルに出力（PSK と鍵は伏せ字）',
+	'panel.help.quit': '終了',
+	'panel.help.stale': '古いデータ: ルーターが応答しなくなりました。表示は最後に取得できたデータです。',
+	'panel.shellUnavailable': 'この画面からは SSH シェルを開けません。',
+	'panel.exportUnavailable': 'この画面からはバンドルを出力できません。',
+	'panel.exporting': 'トラブルシューティング用バンドルを書き出しています…',
+	'panel.exported': 'トラブルシューティング用バンドルを {path} に書き出しました（PSK と鍵は伏せ字）。',
+	'panel.exportFailed': 'トラブルシューティング用バンドルを書き出せません: {message}',
+	'panel.shellFailed': '{router} への SSH シェルが失敗しました: {message}',
+	'cli.monitorMetrics': 'Prometheus メトリクス: {url}',
+	'cli.monitorMetricsBad':
+		'--metrics: 「{value}」は HOST:PORT 形式で指定してください（例: 127.0.0.1:9464）。',
+	// Modes and configs (issue 7)
+	'rule.vpn.amazonAsn.range':
+		'{path}: {value} はプライベート ASN ではありません。仮想プライベートゲートウェイの Amazon 側 ASN は 64512–65534 または 4200000000–4294967294 です（既定値 64512）。',
+	'rule.vpn.asn.range':
+		'{path}: {value} は AWS が受け付ける BGP ASN（1–4294967294）ではありません。ルーターの ASN（例: 65000）を指定してください。',
+	'rule.vpn.asn.reserved':
+		'{path}: ASN {value} は AWS の予約済み ASN です（7224、9059、10124、17943 はカスタマーゲートウェイに使えません）。65000 など別の値を選んでください。',
+	'rule.vpn.asn.sameAsAmazon':
+		'{path}: ASN {value} は Amazon 側の ASN と同じで、BGP が確立しません。カスタマーゲートウェイには別の ASN（例: 65000）を指定してください。',
+	'rule.vpn.psk.length': '{path}: トンネルの事前共有鍵は 8–64 文字です（現在 {length} 文字）。',
+	'rule.vpn.psk.characters':
+		'{path}: トンネルの事前共有鍵に使えるのは英字、数字、「.」と「_」だけです。それ以外の文字を取り除いてください。',
+	'rule.vpn.psk.leadingZero':
+		'{path}: AWS は 0 で始まる事前共有鍵を受け付けません。先頭の文字を変えてください。',
+	'rule.vpn.insideCidr.prefix':
+		'{path}: "{value}" は /30（4 アドレス）にしてください（例: 169.254.10.0/30）。',
+	'rule.vpn.insideCidr.linkLocal':
+		'{path}: "{value}" は 169.254.0.0/16 の範囲外です。169.254.10.0/30 のような /30 を選んでください。',
+	'rule.vpn.insideCidr.reserved':
+		'{path}: "{value}" は AWS の予約範囲です（169.254.0.0/30〜169.254.5.0/30 と 169.254.169.252/30）。別の /30 を選んでください。',
+	'rule.vpn.insideCidr.duplicate':
+		'{path}: "{value}" は {other} で使用済みです。内部 CIDR は仮想プライベートゲートウェイごとに一意である必要があります。',
+	'rule.vpn.ikeVersion': '{path}: "{value}" は AWS が提供する IKE バージョン（{allowed}）ではありません。',
+	'rule.vpn.proposal': '{path}: "{value}" は AWS で使えません。{allowed} から選んでください。',
+	'rule.vpn.lifetime.range': '{path}: {value} 秒は AWS が許す {min}–{max} 秒の範囲外です。',
+	'rule.vpn.lifetime.order':
+		'{path}: フェーズ 2 のライフタイム（{phase2} 秒）はフェーズ 1 のライフタイム（{phase1} 秒）より短くしてください。',
+	'rule.vpn.dpdTimeout': '{path}: AWS の DPD タイムアウトは 30 秒以上が必要です（指定値 {value}）。',
+	'rule.tenant.duplicateName':
+		'{path}: ISAKMP 名 "{value}" は {other} で使用済みです。テナントごとに別の名前（vaa1、vaa2…）が必要です。',
+	'rule.tenant.duplicateTunnel':
+		'{path}: アプライアンスのトンネルインターフェース "{value}" は {other} で使用済みです。テナントごとに別のもの（tunnel1、tunnel2…）を指定してください。',
+	'rule.tenant.tunnelName': '{path}: "{value}" はトンネルインターフェース名（例: tunnel1）ではありません。',
+	'rule.tenant.l2tpv3Same':
+		'{path}: L2TPv3 のローカル ID とリモート ID がどちらも {value} です。異なる値にしてください（例: 11 と 12）。',
+	'rule.tenant.duplicateL2tpv3':
+		'{path}: L2TPv3 ID {value} は {other} で使用済みです。テナントごとに別の組（11/12、21/22…）が必要です。',
+	'rule.tenant.duplicatePsk':
+		'{path}: {other} と同じ事前共有鍵です。テナントごとに別の鍵が必要です。psk を省略すると自動生成されます。',
 };
