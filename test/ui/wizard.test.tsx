@@ -1,0 +1,158 @@
+import { join } from 'node:path';
+import { render } from 'ink-testing-library';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Backend, openBackend } from '../../source/commands/backend.js';
+import { createWizardServices } from '../../source/commands/wizard.js';
+import { loadWizardFlow } from '../../source/flow/wizard-flow.js';
+import { createTranslator, type Lang } from '../../source/i18n/index.js';
+import { App } from '../../source/ui/app.js';
+import { I18nProvider } from '../../source/ui/i18n-context.js';
+import { tempDir } from '../e2e/cli-helpers.js';
+
+const enter = '\r';
+const backspace = '\x7f';
+const escape = '\x1b';
+
+type Rendered = ReturnType<typeof render>;
+
+async function waitFor(app: Rendered, text: string | RegExp, timeoutMs = 30_000): Promise<string> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const frame = app.lastFrame() ?? '';
+		if (typeof text === 'string' ? frame.includes(text) : text.test(frame)) {
+			// Ink subscribes a new screen's input handlers just after it draws it: let them settle,
+			// as a person reading the screen would
+			await new Promise((resolve) => setTimeout(resolve, 100));
+			return frame;
+		}
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(text)} in:\n${frame}`);
+		await new Promise((resolve) => setTimeout(resolve, 25));
+	}
+}
+
+async function press(app: Rendered, ...keys: string[]) {
+	for (const key of keys) {
+		app.stdin.write(key);
+		await new Promise((resolve) => setTimeout(resolve, 30));
+	}
+}
+
+/** Replace the current input's text, key by key as a user types. */
+async function retype(app: Rendered, value: string) {
+	await press(app, ...Array.from({ length: 40 }, () => backspace));
+	await press(app, value);
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+	for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function start(lang: Lang) {
+	const dir = await tempDir('kakehashi-wizard-');
+	const statePath = join(dir, 'kakehashi.state.json');
+	const backend: Backend = await openBackend({ sandbox: true, state: statePath }, {});
+	const services = createWizardServices(backend, {
+		statePath,
+		hostKeys: { knownHostsFile: join(dir, 'known_hosts') },
+		t: createTranslator(lang),
+		intervalMs: 500,
+	});
+	const app = render(
+		<I18nProvider lang={lang}>
+			<App services={services} loadFlow={loadWizardFlow} />
+		</I18nProvider>,
+	);
+	cleanups.push(async () => {
+		app.unmount();
+		await services.close();
+		await backend.close();
+	});
+	return { app, dir };
+}
+
+describe('wizard driven by keystrokes against the sandbox', () => {
+	it('goes from the flow chooser through every step, plan and apply to a live panel with an established tunnel', async () => {
+		const { app, dir } = await start('en');
+		await waitFor(app, 'What do you want to build?');
+		await press(app, enter);
+		await waitFor(app, 'Using the built-in sandbox');
+		await press(app, enter); // credentials
+		await waitFor(app, 'Region: ap-northeast-1');
+		await press(app, enter); // region
+		await waitFor(app, 'Stack name');
+		await press(app, enter);
+		await waitFor(app, 'VPC IPv4 CIDR block');
+
+		// inline validation: the AMF management range warns and needs a second enter
+		await retype(app, '172.31.0.0/16');
+		await press(app, enter);
+		await waitFor(app, '10.255.0.0/16');
+		await waitFor(app, 'Press enter again');
+		// a malformed value is an error that blocks
+		await retype(app, '172.30.0/16');
+		await press(app, enter);
+		await waitFor(app, 'is not an IPv4 CIDR block');
+		await retype(app, '172.30.0.0/16');
+		await press(app, enter);
+		await waitFor(app, 'Subnet IPv4 CIDR block');
+		await retype(app, '10.1.0.0/24');
+		await press(app, enter);
+		await waitFor(app, 'is not inside the VPC block 172.30.0.0/16');
+		await retype(app, '172.30.0.0/24');
+		await press(app, enter);
+		await waitFor(app, 'route table');
+		await press(app, enter); // internet gateway + route table (no question)
+		await waitFor(app, 'public IP address');
+		await press(app, enter); // peer address (sandbox default)
+		await waitFor(app, 'The LAN behind your router');
+		await press(app, enter);
+		await waitFor(app, 'Security group name');
+		await press(app, enter);
+		await waitFor(app, 'Allow SSH from');
+		await press(app, enter);
+		await waitFor(app, 'Your user networks');
+		await press(app, enter);
+		await waitFor(app, 'Key pair name');
+		await press(app, enter);
+		await waitFor(app, 'Save the private key to');
+		await retype(app, join(dir, 'amf-cloud-key.pem'));
+		await press(app, enter);
+		await waitFor(app, 'Instance type');
+		await press(app, enter);
+		await waitFor(app, 'Instance Name tag');
+		await press(app, enter);
+
+		const plan = await waitFor(app, '7 to create, 0 to keep, 0 to replace.');
+		expect(plan).toContain('create   VPC');
+		await press(app, enter);
+		await waitFor(app, 'Everything is in place', 90_000);
+		const applied = app.lastFrame() ?? '';
+		expect(applied).toContain('Generated pre-shared key for site');
+		await press(app, enter);
+
+		await waitFor(app, 'Live panel');
+		const panel = await waitFor(app, /established[\s\S]*up/, 30_000);
+		expect(panel).toContain('198.51.100.10');
+		expect(panel).toContain('IPsec SAs');
+		expect(panel).toContain('q: quit');
+	});
+
+	it('speaks Japanese', async () => {
+		const { app } = await start('ja');
+		await waitFor(app, '何を構築しますか？');
+		await press(app, enter);
+		await waitFor(app, 'サンドボックスを使います');
+		await press(app, enter);
+		await waitFor(app, 'リージョン: ap-northeast-1');
+		await press(app, enter);
+		await waitFor(app, 'スタック名');
+		await press(app, enter);
+		await waitFor(app, 'VPC の IPv4 CIDR ブロック');
+		await retype(app, '172.31.0.0/16');
+		await press(app, enter);
+		await waitFor(app, '10.255.0.0/16 に切り替え');
+		await press(app, escape);
+		await waitFor(app, 'スタック名');
+	});
+});
