@@ -72,6 +72,8 @@ export type AwsVpnDesign = {
 	awsAsn: number;
 	/** The VPC block AWS announces (routes toward AWS for static routing). */
 	vpcCidr: string;
+	/** Networks routed toward AWS with static routing, when not the whole VPC block (the guide routes its subnet). */
+	awsNetworks?: string[];
 	routing: 'bgp' | 'static';
 	tunnels: [AwsVpnTunnel, AwsVpnTunnel];
 	/** AWS: inner MTU 1399, MSS 1387; the AW+ sample uses mtu 1434 on the tunnel interface. */
@@ -80,3 +82,40 @@ export type AwsVpnDesign = {
 	bgpHoldSeconds: number;
 	bgpKeepaliveSeconds: number;
 };
+
+/** One tenant of multi-tenant mode (install-guide 6): an L2TPv3-over-IPsec tunnel bridged into its AMF container. */
+export type TenantTunnel = {
+	tenantName: string;
+	psk: string;
+	/** The appliance's ISAKMP phase-1 ID toward this tenant (`vaa1`); the router expects it as the remote name. */
+	isakmpName: string;
+	/** L2TPv3 session IDs as the appliance sees them; the router's are the mirror image. */
+	l2tpv3: { applianceLocalId: number; applianceRemoteId: number };
+	/** The appliance's tunnel interface for this tenant (`tunnel1`). */
+	applianceTunnelInterface: string;
+	router: {
+		publicIp: string;
+		wanInterface: string;
+		tunnelInterface: string;
+		/** The tenant router's tunnel address, e.g. `172.16.0.2/24` (tenants may reuse the same plan). */
+		tunnelAddress: string;
+		lan: string[];
+	};
+	/** The AMF container the tunnel is bridged into, and its eth1 address (`ConA`, `br1`, `172.16.0.1/24`). */
+	container: { name?: string; bridge?: string; address: string };
+};
+
+/** Multi-tenant mode: one appliance, one tunnel per tenant; single-mode tunnels may coexist. */
+export type MultiTenantDesign = {
+	kind: 'multi-tenant';
+	appliance: {
+		wanInterface: string;
+		/** The instance's public address: the tenant routers' tunnel destination. */
+		publicIp: string;
+		privateIp: string;
+	};
+	tenants: TenantTunnel[];
+};
+
+/** Any design the configuration generators accept. */
+export type Design = ApplianceTunnelDesign | AwsVpnDesign | MultiTenantDesign;

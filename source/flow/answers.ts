@@ -96,6 +96,8 @@ const vpn = z.strictObject({
 	staticRoutes: z.array(z.string()).optional(),
 	/** The tunnels' link-local range routed toward the router (install-guide 5b), e.g. 169.254.0.0/16. */
 	linkLocalRoute: z.string().optional(),
+	/** What the router routes toward AWS with static routing; default the VPC block (the guide uses its subnet). */
+	awsNetworks: z.array(z.string()).min(1).optional(),
 	tunnels: z.array(vpnTunnel).max(2).optional(),
 });
 
