@@ -76,6 +76,13 @@ export type HostKeyPolicy = {
 	onPinned?: (target: RouterTarget, key: PinnedHostKey) => void;
 };
 
+const verifiedKeys = new WeakMap<RouterSession, { type: string; raw: Buffer }>();
+
+/** The host key this session verified when it last connected (for the `s` shell's known_hosts). */
+export function verifiedHostKey(session: RouterSession): { type: string; raw: Buffer } | undefined {
+	return verifiedKeys.get(session);
+}
+
 export function defaultKnownHosts(): string {
 	return join(homedir(), '.ssh', 'known_hosts');
 }
@@ -98,7 +105,7 @@ export async function openRouterSession(
 		onAccepted: (key) => policy.onPinned?.(target, { type: key.type, fingerprint: key.fingerprint }),
 	});
 	const privateKey = target.identity ? await readFile(target.identity) : undefined;
-	const session = new RouterSession({
+	const session: RouterSession = new RouterSession({
 		host: target.host,
 		port: target.port,
 		username: target.user,
@@ -106,6 +113,7 @@ export async function openRouterSession(
 		driver,
 		hostKeyVerifier: async (key, where) => {
 			const accepted = await verifier(key, where);
+			if (accepted) verifiedKeys.set(session, { type: key.type, raw: key.raw });
 			if (accepted && !target.pinned)
 				policy.onPinned?.(target, { type: key.type, fingerprint: key.fingerprint });
 			return accepted;

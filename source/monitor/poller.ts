@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { RouterDriver } from '../router/driver.js';
 import type { ParseResult, StatusSnapshot } from '../router/model.js';
-import { buildSnapshot } from './snapshot.js';
+import { buildSnapshot, unreachableSnapshot } from './snapshot.js';
 
 /** What the poller needs from an SSH session: run one command, report connection state. */
 export type CommandRunner = {
@@ -23,6 +23,9 @@ export type PollerState = {
 	/** Raw outputs of the last successful poll, per command, for the `raw` view and bundles. */
 	raw: Record<string, string>;
 	error?: string;
+	/** How long the last poll (successful or not) took. */
+	lastPollDurationMs?: number;
+	/** The data shown is from an earlier poll: the router could not be polled since. */
 	stale: boolean;
 	paused: boolean;
 	polls: number;
@@ -87,13 +90,23 @@ export class RouterPoller extends EventEmitter<Events> {
 				results.push(safeParse(command.parse, output));
 			}
 		} catch (error) {
+			const { target, snapshot: previous, lastPolledAt } = this.#state;
 			this.#update({
 				lastAttemptAt: attemptAt,
+				lastPollDurationMs: this.#now().getTime() - attemptAt.getTime(),
 				error: error instanceof Error ? error.message : String(error),
-				stale: this.#state.snapshot !== undefined,
-				snapshot: this.#state.snapshot
-					? { ...this.#state.snapshot, router: markUnreachable(this.#state.snapshot) }
-					: undefined,
+				stale: lastPolledAt !== undefined,
+				// keep the last good data, marked unreachable; with none yet, an unreachable snapshot
+				snapshot:
+					previous && lastPolledAt !== undefined
+						? { ...previous, router: markUnreachable(previous) }
+						: unreachableSnapshot({
+								name: target.name,
+								vendor: target.vendor,
+								host: target.host,
+								reachable: false,
+								polledAt: attemptAt.toISOString(),
+							}),
 			});
 			return this.#state;
 		}
@@ -113,6 +126,7 @@ export class RouterPoller extends EventEmitter<Events> {
 			raw,
 			lastPolledAt: attemptAt,
 			lastAttemptAt: attemptAt,
+			lastPollDurationMs: this.#now().getTime() - attemptAt.getTime(),
 			error: undefined,
 			stale: false,
 			polls: this.#state.polls + 1,
