@@ -124,6 +124,7 @@ program
 	.option('--once', 'poll once and exit')
 	.option('--json', 'print the status snapshot as JSON')
 	.option('--router <name>', 'only this router of the state file')
+	.option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics, updated every poll')
 	.action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
 		const { monitorCommand } = await import('./commands/monitor.js');
 		process.exitCode = await monitorCommand({ ...command.optsWithGlobals<GlobalOptions>(), ...options }, io);

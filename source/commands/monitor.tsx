@@ -1,19 +1,30 @@
+import { dirname, resolve } from 'node:path';
+import type { SecurityGroup } from '@aws-sdk/client-ec2';
 import { render } from 'ink';
+import { Registry } from 'prom-client';
+import { findSecurityGroupById } from '../aws/security-group.js';
 import type { GlobalOptions } from '../cli.js';
-import { loadState, type RouterRecord, saveState } from '../flow/state.js';
+import { findResource, loadState, type RouterRecord, type State, saveState } from '../flow/state.js';
 import {
 	describeSessionError,
 	type HostKeyPolicy,
 	openRouterSession,
 	type RouterTarget,
 	resolveTargets,
+	verifiedHostKey,
 } from '../monitor/connect.js';
+import { writeTroubleshootingBundle } from '../monitor/export-bundle.js';
+import type { SecurityGroupRuleInput } from '../monitor/findings.js';
+import { startMetricsServer } from '../monitor/metrics.js';
 import { RouterPoller } from '../monitor/poller.js';
+import { adoptMonitor, type MonitorContext, RouterMonitor } from '../monitor/router-monitor.js';
 import { unreachableSnapshot } from '../monitor/snapshot.js';
+import { runSshShell } from '../monitor/ssh-shell.js';
 import { driverFor, drivers } from '../router/drivers/index.js';
 import type { StatusSnapshot } from '../router/model.js';
 import type { RouterSession } from '../router/session.js';
 import type { SandboxRouterInfo } from '../sandbox/index.js';
+import type { PanelUiState } from '../ui/hooks/use-panel-keys.js';
 import { I18nProvider } from '../ui/i18n-context.js';
 import { MonitorApp } from '../ui/monitor-app.js';
 import { openBackend } from './backend.js';
@@ -31,7 +42,46 @@ export type MonitorCommandOptions = GlobalOptions & {
 	once?: boolean;
 	json?: boolean;
 	router?: string;
+	metrics?: string;
 };
+
+/** `--metrics HOST:PORT` (`[::1]:9464` for IPv6; `:9464` for loopback). */
+export function parseListenAddress(value: string): { host: string; port: number } | undefined {
+	const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value.trim());
+	if (!match) return undefined;
+	const port = Number(match[3]);
+	if (!Number.isInteger(port) || port < 0 || port > 65535) return undefined;
+	return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+}
+
+/** The tunnels each recorded router should have: in the appliance flows, appliance ↔ every other router. */
+export function expectedTunnels(state: State | undefined, record: RouterTarget): MonitorContext['tunnels'] {
+	if (!state || state.flow === 'single-aws-vpn') return undefined;
+	const appliance = state.routers.find((router) => typeof router.instanceId === 'string');
+	if (!appliance) return undefined;
+	const isAppliance = appliance.name === record.name;
+	const far = isAppliance ? state.routers.filter((router) => router !== appliance) : [appliance];
+	if (far.length === 0) return undefined;
+	return { tunnels: far.map((router) => ({ name: router.name, peerOutsideIp: router.host })) };
+}
+
+/** Inbound rules of a security group, in the shape the diagnosis rules read. */
+export function securityGroupRules(group: SecurityGroup): SecurityGroupRuleInput[] {
+	return (group.IpPermissions ?? []).flatMap((permission) =>
+		(permission.IpRanges ?? []).flatMap((range) =>
+			range.CidrIp
+				? [
+						{
+							protocol: permission.IpProtocol ?? '-1',
+							...(permission.FromPort !== undefined ? { fromPort: permission.FromPort } : {}),
+							...(permission.ToPort !== undefined ? { toPort: permission.ToPort } : {}),
+							cidr: range.CidrIp,
+						},
+					]
+				: [],
+		),
+	);
+}
 
 function positiveNumber(value: string | undefined, flag: string, fallback: number): number {
 	if (value === undefined) return fallback;
@@ -87,6 +137,9 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 		);
 	}
 	const intervalMs = positiveNumber(options.interval, '--interval', 5) * 1000;
+	const listen = options.metrics === undefined ? undefined : parseListenAddress(options.metrics);
+	if (options.metrics !== undefined && !listen)
+		throw new UsageError(io.t('cli.monitorMetricsBad', { value: options.metrics }));
 	const state = options.host ? undefined : await loadState(options.state);
 	const backend = await openBackend(
 		{ ...options, endpointUrl: options.endpointUrl ?? state?.endpoint },
@@ -104,11 +157,36 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 			if (!options.host) void pinInState(options.state, target.name, key);
 		},
 	};
+	// the appliance's security group, for "no IKE SA and UDP 500/4500 not allowed from that peer"
+	const groupId = state ? findResource(state, 'security-group')?.id : undefined;
+	const fetchRules = async (): Promise<SecurityGroupRuleInput[] | undefined> => {
+		if (!groupId) return undefined;
+		try {
+			const group = await findSecurityGroupById(backend.ec2, groupId);
+			return group ? securityGroupRules(group) : undefined;
+		} catch {
+			return undefined;
+		}
+	};
+	const isAppliance = (target: RouterTarget) =>
+		state?.routers.some((router) => router.name === target.name && typeof router.instanceId === 'string') ??
+		false;
+	const contextFor = (target: RouterTarget, rules: SecurityGroupRuleInput[] | undefined): MonitorContext => {
+		const tunnels = expectedTunnels(state, target);
+		return {
+			...(tunnels ? { tunnels } : {}),
+			...(rules && isAppliance(target) ? { securityGroupRules: rules } : {}),
+		};
+	};
 	const sessions: RouterSession[] = [];
+	const monitors: RouterMonitor[] = [];
+	let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+	let refresh: NodeJS.Timeout | undefined;
 	try {
 		const targets = await targetsFor(options, io, backend.sandboxRouters);
 		if (!interactive) {
-			const snapshots: StatusSnapshot[] = [];
+			const rules = await fetchRules();
+			const snapshots: (StatusSnapshot & { lastPollDurationMs?: number })[] = [];
 			let failed = false;
 			for (const target of targets) {
 				const driver = driverFor(target.vendor);
@@ -144,9 +222,17 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 					{ name: target.name, vendor: target.vendor, host: target.address, port: target.port },
 					{ intervalMs },
 				);
+				const monitor = new RouterMonitor(poller, { t: io.t, context: contextFor(target, rules) });
 				const result = await poller.pollOnce();
-				poller.stop();
-				if (result.snapshot) snapshots.push(result.snapshot);
+				monitor.stop();
+				const snapshot = monitor.snapshotWithFindings();
+				if (snapshot && snapshot.router?.reachable !== false)
+					snapshots.push({
+						...snapshot,
+						...(result.lastPollDurationMs !== undefined
+							? { lastPollDurationMs: result.lastPollDurationMs }
+							: {}),
+					});
 				else {
 					failed = true;
 					snapshots.push({
@@ -160,7 +246,12 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 			else io.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
 			return failed ? 1 : 0;
 		}
-		const pollers: RouterPoller[] = [];
+		const registry = listen ? new Registry() : undefined;
+		if (listen && registry) {
+			metricsServer = await startMetricsServer({ host: listen.host, port: listen.port, registry });
+			io.stderr.write(`${io.t('cli.monitorMetrics', { url: metricsServer.url })}\n`);
+		}
+		const sessionOf = new Map<RouterMonitor, { session: RouterSession; target: RouterTarget }>();
 		for (const target of targets) {
 			const driver = driverFor(target.vendor);
 			if (!driver) continue;
@@ -174,20 +265,119 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 				{ name: target.name, vendor: target.vendor, host: target.address, port: target.port },
 				{ intervalMs },
 			);
-			pollers.push(poller);
+			const monitor = adoptMonitor(
+				new RouterMonitor(poller, {
+					t: io.t,
+					context: contextFor(target, undefined),
+					...(registry ? { registry } : {}),
+				}),
+			);
+			monitors.push(monitor);
+			sessionOf.set(monitor, { session, target });
 		}
-		if (pollers.length === 0) throw new UsageError(io.t('cli.monitorNeedsRouter'));
-		for (const poller of pollers) poller.start();
-		const app = render(
-			<I18nProvider lang={io.lang}>
-				<MonitorApp pollers={pollers} />
-			</I18nProvider>,
-		);
-		await app.waitUntilExit();
-		for (const poller of pollers) poller.stop();
+		if (monitors.length === 0) throw new UsageError(io.t('cli.monitorNeedsRouter'));
+		const refreshRules = async () => {
+			const rules = await fetchRules();
+			if (!rules) return;
+			monitors.forEach((monitor, index) => {
+				const target = targets[index];
+				if (target && isAppliance(target)) monitor.setContext({ securityGroupRules: rules });
+			});
+		};
+		void refreshRules();
+		// the security group changes rarely: a slower interval than the routers'
+		refresh = setInterval(() => void refreshRules(), Math.max(60_000, intervalMs * 6));
+		refresh.unref();
+		for (const monitor of monitors) monitor.poller.start();
+
+		const stdin = io.stdin as NodeJS.ReadStream;
+		if (listen && !stdin.isTTY) {
+			// headless exporter (a service, or a CI job): events go to stderr until a signal
+			for (const monitor of monitors) {
+				let seen = monitor.view.events.length;
+				monitor.on('update', (view) => {
+					for (const event of view.events.slice(seen))
+						io.stderr.write(`${event.at} ${event.router ?? ''} ${event.code}\n`);
+					seen = view.events.length;
+				});
+			}
+			await new Promise<void>((done) => {
+				process.once('SIGINT', () => done());
+				process.once('SIGTERM', () => done());
+			});
+			return 0;
+		}
+
+		const exportBundle = (index: number) =>
+			writeTroubleshootingBundle(monitors, {
+				dir: options.host ? io.cwd : dirname(resolve(io.cwd, options.state)),
+				focus: index,
+				version: '0.1.0',
+			});
+		let ui: PanelUiState | undefined;
+		let notice: string | undefined;
+		for (;;) {
+			let shell: { index: number; ui: PanelUiState } | undefined;
+			const app = render(
+				<I18nProvider lang={io.lang}>
+					<MonitorApp
+						monitors={monitors}
+						onShell={(index, next) => {
+							shell = { index, ui: next };
+							app.unmount();
+						}}
+						onExport={exportBundle}
+						{...(ui ? { initialUi: ui } : {})}
+						{...(notice ? { initialNotice: notice } : {})}
+					/>
+				</I18nProvider>,
+			);
+			await app.waitUntilExit();
+			if (!shell) break;
+			ui = shell.ui;
+			notice = await openShell(monitors[shell.index], sessionOf, io);
+		}
 		return 0;
 	} finally {
+		clearInterval(refresh);
+		for (const monitor of monitors) monitor.stop();
+		await metricsServer?.close().catch(() => {});
 		await Promise.all(sessions.map((session) => session.close().catch(() => {})));
 		await backend.close();
+	}
+}
+
+/** `s`: the terminal belongs to ssh until the user leaves the shell; a sentence for the panel when it failed. */
+async function openShell(
+	monitor: RouterMonitor | undefined,
+	sessionOf: Map<RouterMonitor, { session: RouterSession; target: RouterTarget }>,
+	io: CommandIo,
+): Promise<string | undefined> {
+	const entry = monitor ? sessionOf.get(monitor) : undefined;
+	if (!monitor || !entry) return undefined;
+	const router = entry.target.name;
+	const key = verifiedHostKey(entry.session);
+	if (!key) return io.t('panel.shellFailed', { router, message: io.t('panel.never') });
+	const stdin = io.stdin as NodeJS.ReadStream;
+	stdin.setRawMode?.(false);
+	stdin.pause();
+	try {
+		const code = await runSshShell(
+			{
+				host: entry.target.host,
+				port: entry.target.port,
+				user: entry.target.user,
+				...(entry.target.identity ? { identity: entry.target.identity } : {}),
+			},
+			key,
+		);
+		return code === 0 || code === 130
+			? undefined
+			: io.t('panel.shellFailed', { router, message: `exit ${code}` });
+	} catch (error) {
+		return io.t('panel.shellFailed', {
+			router,
+			message: error instanceof Error ? error.message : String(error),
+		});
 	}
 }

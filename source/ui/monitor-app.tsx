@@ -1,21 +1,32 @@
 import { useApp } from 'ink';
-import type { RouterPoller } from '../monitor/poller.js';
+import type { RouterMonitor } from '../monitor/router-monitor.js';
 import { Panel } from './components/panel.js';
-import { usePollers } from './hooks/use-pollers.js';
+import type { PanelUiState } from './hooks/use-panel-keys.js';
+import { useRouterViews } from './hooks/use-pollers.js';
 
-/** The live panel on its own (`kakehashi monitor`): pollers come from the command, the UI renders them. */
-export function MonitorApp({ pollers }: { pollers: RouterPoller[] }) {
+export type MonitorAppProps = {
+	/** Built by the command (with design, security-group data and metrics); the UI renders their views. */
+	monitors: RouterMonitor[];
+	onShell?: (index: number, ui: PanelUiState) => void;
+	onExport?: (index: number) => Promise<string>;
+	initialUi?: PanelUiState;
+	initialNotice?: string;
+};
+
+/** The live panel on its own (`kakehashi monitor`). Quitting ends the app; the command stops the pollers. */
+export function MonitorApp({ monitors, onShell, onExport, initialUi, initialNotice }: MonitorAppProps) {
 	const { exit } = useApp();
-	const states = usePollers(pollers);
+	const views = useRouterViews(monitors);
 	return (
 		<Panel
-			routers={states}
-			onPollNow={(index) => pollers[index]?.pollNow()}
-			onPause={(index, paused) => pollers[index]?.setPaused(paused)}
-			onQuit={() => {
-				for (const poller of pollers) poller.stop();
-				exit();
-			}}
+			routers={views}
+			onPollNow={(index) => monitors[index]?.poller.pollNow()}
+			onPause={(index, paused) => monitors[index]?.poller.setPaused(paused)}
+			onQuit={() => exit()}
+			{...(onShell ? { onShell } : {})}
+			{...(onExport ? { onExport } : {})}
+			{...(initialUi ? { initialUi } : {})}
+			{...(initialNotice ? { initialNotice } : {})}
 		/>
 	);
 }

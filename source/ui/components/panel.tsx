@@ -1,83 +1,200 @@
-import { Box, Text, useInput } from 'ink';
+import { Box, Text, useStdout } from 'ink';
 import { useState } from 'react';
-import type { MessageKey } from '../../i18n/index.js';
-import type { PollerState } from '../../monitor/poller.js';
+import type { RouterView } from '../../monitor/router-monitor.js';
 import { useColumns } from '../hooks/use-columns.js';
 import { useNow } from '../hooks/use-now.js';
+import {
+	initialPanelUi,
+	type PanelCommand,
+	type PanelUiState,
+	usePanelKeys,
+} from '../hooks/use-panel-keys.js';
 import { useT } from '../i18n-context.js';
-import { SaTables } from './sa-tables.js';
+import { EventLog } from './event-log.js';
+import { FindingList } from './finding-list.js';
+import { HelpScreen } from './help-screen.js';
+import { rowMatches } from './panel-format.js';
+import { PanelHeader } from './panel-header.js';
+import { PanelRouterList } from './panel-router-list.js';
+import { RawOutput } from './raw-output.js';
+import { TunnelDetail } from './tunnel-detail.js';
+import { TunnelTable } from './tunnel-table.js';
 
-type Props = {
-	routers: PollerState[];
+export type PanelProps = {
+	/** One view per router (`usePollers` / `useRouterViews`), in a stable order. */
+	routers: RouterView[];
 	onPollNow: (index: number) => void;
 	onPause: (index: number, paused: boolean) => void;
 	onQuit: () => void;
+	/** `s`: open an SSH shell to that router; the caller suspends the UI. Absent: `s` says it is unavailable. */
+	onShell?: (index: number, ui: PanelUiState) => void;
+	/** `e`: write a troubleshooting bundle; resolves to the file written. Absent: unavailable. */
+	onExport?: (index: number) => Promise<string>;
+	/** Where to start (e.g. back from an SSH shell). */
+	initialUi?: PanelUiState;
+	/** A message to show in the footer at start (e.g. why the SSH shell failed). */
+	initialNotice?: string;
 };
 
-function ageSeconds(now: number, date: Date | undefined): number | undefined {
-	return date ? Math.max(0, Math.round((now - date.getTime()) / 1000)) : undefined;
-}
+type Notice = { text: string; color: 'green' | 'red' | 'yellow' | 'gray' };
 
-const connectionColor = (state: string) =>
-	state === 'ready' ? 'green' : state === 'closed' ? 'red' : 'yellow';
-
-/** The live panel: one line per router (tab to switch), the selected router's tables, the key hint. */
-export function Panel({ routers, onPollNow, onPause, onQuit }: Props) {
+/**
+ * The live panel: a list of routers (when there are several), one router's tunnels with its findings
+ * and events, a tunnel's details, the raw output, and help. Renders state only; every key goes
+ * through `usePanelKeys`, every action through the callbacks.
+ */
+export function Panel({
+	routers,
+	onPollNow,
+	onPause,
+	onQuit,
+	onShell,
+	onExport,
+	initialUi,
+	initialNotice,
+}: PanelProps) {
 	const t = useT();
 	const now = useNow(1000);
 	const columns = useColumns();
-	const [selected, setSelected] = useState(0);
-	const current = routers[Math.min(selected, routers.length - 1)];
+	const { stdout } = useStdout();
+	const rowsOnScreen = stdout.rows || 24;
+	const [ui, setUi] = useState<PanelUiState>(() => initialUi ?? initialPanelUi(routers.length));
+	const [notice, setNotice] = useState<Notice | undefined>(
+		initialNotice ? { text: initialNotice, color: 'red' } : undefined,
+	);
+	const index = Math.max(0, Math.min(ui.router, routers.length - 1));
+	const current: RouterView | undefined = routers[index];
+	const rows = (current?.rows ?? []).filter((row) => rowMatches(row, ui.filter));
+	const tunnelIndex = Math.max(0, Math.min(ui.tunnel, rows.length - 1));
+	const selectedRow = rows[tunnelIndex];
+	const listed = routers
+		.map((router, at) => ({ router, at }))
+		.filter(
+			({ router }) =>
+				ui.filter === '' ||
+				`${router.target.name} ${router.target.host}`.toLowerCase().includes(ui.filter.toLowerCase()),
+		);
 
-	useInput((input, key) => {
-		if (input === 'q') onQuit();
-		else if (key.tab || key.rightArrow) setSelected((index) => (index + 1) % Math.max(1, routers.length));
-		else if (key.leftArrow)
-			setSelected((index) => (index - 1 + routers.length) % Math.max(1, routers.length));
-		else if (input === 'r') onPollNow(selected);
-		else if (input === 'p' && current) onPause(selected, !current.paused);
+	const onCommand = (command: PanelCommand, next: PanelUiState) => {
+		if (command === 'quit') onQuit();
+		else if (command === 'poll') onPollNow(index);
+		else if (command === 'pause' && current) onPause(index, !current.paused);
+		else if (command === 'shell') {
+			if (onShell) onShell(index, next);
+			else setNotice({ text: t('panel.shellUnavailable'), color: 'yellow' });
+		} else if (command === 'export') {
+			if (!onExport) {
+				setNotice({ text: t('panel.exportUnavailable'), color: 'yellow' });
+				return;
+			}
+			setNotice({ text: t('panel.exporting'), color: 'gray' });
+			onExport(index).then(
+				(path) => setNotice({ text: t('panel.exported', { path }), color: 'green' }),
+				(error: unknown) =>
+					setNotice({
+						text: t('panel.exportFailed', {
+							message: error instanceof Error ? error.message : String(error),
+						}),
+						color: 'red',
+					}),
+			);
+		}
+	};
+	usePanelKeys({
+		ui,
+		counts: { routers: routers.length, tunnels: rows.length },
+		setUi: (next) => {
+			setUi(next);
+			setNotice(undefined);
+		},
+		onCommand,
 	});
+
+	// the list view filters routers: enter opens the one selected among those shown
+	const listSelected = listed.findIndex(({ at }) => at === index);
+
+	let body: React.ReactNode;
+	if (!current) body = <Text color="gray">{t('panel.noRouters')}</Text>;
+	else if (ui.screen === 'help') body = <HelpScreen />;
+	else if (ui.screen === 'raw')
+		body = <RawOutput router={current} maxLines={Math.max(5, rowsOnScreen - 8)} />;
+	else if (ui.screen === 'list')
+		body = (
+			<PanelRouterList
+				routers={listed.map(({ router }) => router)}
+				selected={listSelected}
+				now={now}
+				columns={columns}
+			/>
+		);
+	else if (ui.screen === 'tunnel' && selectedRow)
+		body = <TunnelDetail router={current} row={selectedRow} columns={columns} />;
+	else
+		body = (
+			<Box flexDirection="column">
+				{current.error ? (
+					<Text color="red" wrap="truncate-end">
+						{t('panel.error', { message: current.error })}
+					</Text>
+				) : null}
+				{rows.length === 0 ? (
+					<Text color="gray">
+						{ui.filter ? t('panel.filterNone', { text: ui.filter }) : t('panel.noTunnels')}
+					</Text>
+				) : (
+					<TunnelTable
+						rows={rows}
+						history={current.history}
+						selected={tunnelIndex}
+						columns={columns}
+						stale={current.stale}
+					/>
+				)}
+				{current.otherBgp.length > 0 ? (
+					<Text color="gray" wrap="truncate-end">
+						{t('panel.otherBgp')}:{' '}
+						{current.otherBgp.map((neighbor) => `${neighbor.neighbor} ${neighbor.state}`).join(', ')}
+					</Text>
+				) : null}
+				<Box marginTop={1}>
+					<FindingList
+						findings={current.findings}
+						limit={rowsOnScreen >= 40 ? 6 : 3}
+						showHints={columns >= 60}
+					/>
+				</Box>
+				<Box marginTop={1}>
+					<EventLog events={current.events} limit={rowsOnScreen >= 40 ? 10 : 5} />
+				</Box>
+			</Box>
+		);
 
 	return (
 		<Box flexDirection="column" width={columns}>
-			<Text bold>
+			<Text bold wrap="truncate-end">
 				{t('panel.title')}
-				{current?.paused ? <Text color="yellow"> [{t('panel.paused')}]</Text> : null}
-			</Text>
-			{routers.map((router, index) => {
-				const age = ageSeconds(now, router.lastPolledAt);
-				return (
-					<Text key={router.target.name} inverse={index === selected} wrap="truncate-end">
-						{index === selected ? '▶' : ' '} {router.target.name} ({router.target.vendor}){' '}
-						{router.target.host}:{router.target.port}{' '}
-						<Text color={connectionColor(router.connection)}>
-							{t(`panel.state.${router.connection}` as MessageKey)}
-						</Text>{' '}
-						{t('panel.lastPoll')}: {age === undefined ? t('panel.never') : t('panel.ago', { seconds: age })}
+				{routers.length > 1 ? <Text color="gray"> ({routers.length})</Text> : null}
+				{ui.filter || ui.editingFilter ? (
+					<Text color="cyan">
+						{'  '}
+						{ui.editingFilter
+							? t('panel.filterEditing', { text: ui.filter })
+							: t('panel.filterLabel', { text: ui.filter })}
 					</Text>
-				);
-			})}
-			{current ? (
-				<Box flexDirection="column" marginTop={1}>
-					{current.stale ? (
-						<Text color="red" bold>
-							{t('panel.stale', { seconds: ageSeconds(now, current.lastPolledAt) ?? 0 })}
-						</Text>
-					) : null}
-					{current.error ? (
-						<Text color="red" wrap="truncate-end">
-							{t('panel.error', { message: current.error })}
-						</Text>
-					) : null}
-					{current.snapshot ? <SaTables snapshot={current.snapshot} stale={current.stale} /> : null}
-					{current.snapshot?.unparsed && current.snapshot.unparsed.length > 0 ? (
-						<Text color="gray">{t('panel.unparsed', { count: current.snapshot.unparsed.length })}</Text>
-					) : null}
-				</Box>
-			) : null}
-			<Box marginTop={1}>
-				<Text color="gray">{t('panel.footer')}</Text>
+				) : null}
+			</Text>
+			{current && ui.screen !== 'list' ? <PanelHeader router={current} now={now} /> : null}
+			<Box marginTop={1} flexDirection="column">
+				{body}
 			</Box>
+			{notice ? (
+				<Text color={notice.color} wrap="wrap">
+					{notice.text}
+				</Text>
+			) : null}
+			<Text color="gray" wrap="truncate-end">
+				{t('panel.hint')}
+			</Text>
 		</Box>
 	);
 }

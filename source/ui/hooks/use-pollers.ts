@@ -1,23 +1,35 @@
-import { useEffect, useState } from 'react';
-import type { PollerState, RouterPoller } from '../../monitor/poller.js';
+import { useEffect, useMemo, useState } from 'react';
+import type { RouterPoller } from '../../monitor/poller.js';
+import { monitorFor, type RouterMonitor, type RouterView } from '../../monitor/router-monitor.js';
+import { useT } from '../i18n-context.js';
 
-/** Subscribe to pollers created by the core; the component only renders their state. */
-export function usePollers(pollers: RouterPoller[]): PollerState[] {
-	const [states, setStates] = useState(() => pollers.map((poller) => poller.state));
+/** Subscribe to the monitors the core built; the component only renders their views. */
+export function useRouterViews(monitors: readonly RouterMonitor[]): RouterView[] {
+	const [views, setViews] = useState(() => monitors.map((monitor) => monitor.view));
 	useEffect(() => {
-		setStates(pollers.map((poller) => poller.state));
-		const listeners = pollers.map((poller, index) => {
-			const listener = (state: PollerState) =>
-				setStates((previous) => previous.map((old, at) => (at === index ? state : old)));
-			poller.on('update', listener);
+		setViews(monitors.map((monitor) => monitor.view));
+		const listeners = monitors.map((monitor, index) => {
+			const listener = (view: RouterView) =>
+				setViews((previous) => previous.map((old, at) => (at === index ? view : old)));
+			monitor.on('update', listener);
 			return listener;
 		});
 		return () => {
-			pollers.forEach((poller, index) => {
+			monitors.forEach((monitor, index) => {
 				const listener = listeners[index];
-				if (listener) poller.off('update', listener);
+				if (listener) monitor.off('update', listener);
 			});
 		};
-	}, [pollers]);
-	return states;
+	}, [monitors]);
+	return views;
+}
+
+/**
+ * Views of plain pollers (the wizard holds pollers): each gets its one monitor model (events,
+ * history, findings) from the core, created on first use.
+ */
+export function usePollers(pollers: RouterPoller[]): RouterView[] {
+	const t = useT();
+	const monitors = useMemo(() => pollers.map((poller) => monitorFor(poller, { t })), [pollers, t]);
+	return useRouterViews(monitors);
 }
