@@ -35,7 +35,7 @@ export type InternetGatewayRecord = {
 
 export type RouteRecord = {
 	destinationCidrBlock: string;
-	/** `local` or an internet gateway ID. */
+	/** `local`, an internet gateway ID or a virtual private gateway ID. */
 	gatewayId: string;
 	origin: 'CreateRouteTable' | 'CreateRoute';
 };
@@ -51,6 +51,8 @@ export type RouteTableRecord = {
 	vpcId: string;
 	routes: RouteRecord[];
 	associations: RouteTableAssociationRecord[];
+	/** Virtual private gateways whose routes propagate into this table (EnableVgwRoutePropagation). */
+	propagatingVgwIds?: string[];
 	tags: Tag[];
 };
 
@@ -135,6 +137,82 @@ export type ReservationRecord = {
 	requestFingerprint?: string;
 };
 
+/** A virtual private gateway's attachment: `attaching` until `attachedAt`, `detaching` until `detachedAt`. */
+export type VpnGatewayAttachmentRecord = {
+	vpcId: string;
+	attachedAt: number;
+	detachRequestedAt?: number;
+	detachedAt?: number;
+};
+
+export type VpnGatewayRecord = {
+	id: string;
+	type: 'ipsec.1';
+	amazonSideAsn: number;
+	availabilityZone?: string;
+	attachment?: VpnGatewayAttachmentRecord;
+	deletedAt?: number;
+	tags: Tag[];
+};
+
+export type CustomerGatewayRecord = {
+	id: string;
+	type: 'ipsec.1';
+	ipAddress: string;
+	bgpAsn: number;
+	deviceName?: string;
+	deletedAt?: number;
+	tags: Tag[];
+};
+
+export type VpnTunnelTelemetryRecord = {
+	status: 'UP' | 'DOWN';
+	statusMessage: string;
+	acceptedRouteCount: number;
+	lastStatusChange: number;
+};
+
+/** One tunnel of a VPN connection. Its pre-shared key lives only here, as on AWS. */
+export type VpnTunnelRecord = {
+	outsideIpAddress: string;
+	insideCidr: string;
+	preSharedKey: string;
+	phase1LifetimeSeconds?: number;
+	phase2LifetimeSeconds?: number;
+	dpdTimeoutSeconds?: number;
+	dpdTimeoutAction?: string;
+	startupAction?: string;
+	phase1EncryptionAlgorithms?: string[];
+	phase2EncryptionAlgorithms?: string[];
+	phase1IntegrityAlgorithms?: string[];
+	phase2IntegrityAlgorithms?: string[];
+	phase1DhGroupNumbers?: number[];
+	phase2DhGroupNumbers?: number[];
+	ikeVersions?: string[];
+	telemetry: VpnTunnelTelemetryRecord;
+};
+
+export type VpnStaticRouteRecord = {
+	destinationCidrBlock: string;
+	state: 'pending' | 'available' | 'deleting';
+};
+
+export type VpnConnectionRecord = {
+	id: string;
+	type: 'ipsec.1';
+	customerGatewayId: string;
+	vpnGatewayId: string;
+	staticRoutesOnly: boolean;
+	createdAt: number;
+	/** pending → available at this time. */
+	availableAt: number;
+	deleteRequestedAt?: number;
+	deletedAt?: number;
+	tunnels: VpnTunnelRecord[];
+	routes: VpnStaticRouteRecord[];
+	tags: Tag[];
+};
+
 export type RegionState = {
 	vpcs: Record<string, VpcRecord>;
 	subnets: Record<string, SubnetRecord>;
@@ -145,6 +223,10 @@ export type RegionState = {
 	images: Record<string, ImageRecord>;
 	instances: Record<string, InstanceRecord>;
 	reservations: Record<string, ReservationRecord>;
+	/** Absent in state files saved before VPN support; created on first use. */
+	vpnGateways?: Record<string, VpnGatewayRecord>;
+	customerGateways?: Record<string, CustomerGatewayRecord>;
+	vpnConnections?: Record<string, VpnConnectionRecord>;
 };
 
 export type SandboxState = {

@@ -1,3 +1,4 @@
+import { setTunnelTelemetry, type TunnelStatus } from './actions/vpn.js';
 import { cidrInside, parseNetworkCidr } from './cidr.js';
 import {
 	type InstanceRecord,
@@ -64,7 +65,7 @@ export type SandboxChange =
 	| { type: 'action'; region: string; action: string }
 	| { type: 'instance-state'; region: string; instanceId: string; state: InstanceStateName };
 
-/** Read-only access to the sandbox's EC2 state. Every call returns fresh copies. */
+/** Access to the sandbox's EC2 state: reads return fresh copies; setTunnelTelemetry is the one write. */
 export type Ec2SandboxStore = {
 	listInstances(region?: string): SandboxInstance[];
 	getInstance(instanceId: string): SandboxInstance | undefined;
@@ -78,6 +79,17 @@ export type Ec2SandboxStore = {
 	internetReachable(instanceId: string): boolean;
 	/** Called after every change (an action that changed the store, or an instance changing state). */
 	onChange(listener: (change: SandboxChange) => void): () => void;
+	/**
+	 * The one write: AWS's view of a VPN tunnel (DescribeVpnConnections VgwTelemetry), for the simulated
+	 * routers to drive. Found by connection and outside address; false when there is no such tunnel.
+	 */
+	setTunnelTelemetry(
+		vpnConnectionId: string,
+		outsideIp: string,
+		status: TunnelStatus,
+		message?: string,
+		acceptedRouteCount?: number,
+	): boolean;
 };
 
 function tagRecord(tags: readonly Tag[]): Record<string, string> {
@@ -150,6 +162,8 @@ export function createStoreView(
 	state: () => SandboxState,
 	now: () => number,
 	subscribe: (listener: (change: SandboxChange) => void) => () => void,
+	/** After setTunnelTelemetry changed the state (persist it). */
+	onMutated?: () => void,
 ): Ec2SandboxStore {
 	function visible(): [string, InstanceRecord][] {
 		const at = now();
@@ -225,5 +239,18 @@ export function createStoreView(
 			);
 		},
 		onChange: subscribe,
+		setTunnelTelemetry(vpnConnectionId, outsideIp, status, message, acceptedRouteCount) {
+			const found = setTunnelTelemetry(
+				state(),
+				vpnConnectionId,
+				outsideIp,
+				status,
+				now(),
+				message,
+				acceptedRouteCount,
+			);
+			if (found) onMutated?.();
+			return found;
+		},
 	};
 }

@@ -9,6 +9,7 @@ import { routeTableActions } from './route-tables.js';
 import { securityGroupActions } from './security-groups.js';
 import { subnetActions } from './subnets.js';
 import { vpcActions } from './vpcs.js';
+import { vpnActions } from './vpn.js';
 
 /** Every EC2 action the sandbox answers, by its Query-protocol name. */
 export const ec2Actions: ActionTable = {
@@ -22,6 +23,7 @@ export const ec2Actions: ActionTable = {
 	...imageActions,
 	...instanceActions,
 	...tagActions,
+	...vpnActions,
 };
 
 /** Actions that only read: they never change the store, so nothing is saved after them. */

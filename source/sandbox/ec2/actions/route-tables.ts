@@ -8,6 +8,7 @@ import { paginate } from '../pagination.js';
 import type { RouteRecord, RouteTableAssociationRecord, RouteTableRecord } from '../state.js';
 import { renderTags, tagsFromSpecifications } from '../tags.js';
 import { type XmlObject, xmlList } from '../xml.js';
+import { propagatedRoutes, renderPropagatingVgws, vgwRouteState, vgwRouteTarget } from './vpn.js';
 
 /** A route to a gateway that is no longer attached to the table's VPC is a blackhole, as on AWS. */
 function routeState(
@@ -17,6 +18,9 @@ function routeState(
 ): 'active' | 'blackhole' {
 	if (route.gatewayId === 'local') {
 		return 'active';
+	}
+	if (route.gatewayId.startsWith('vgw-')) {
+		return vgwRouteState(context, table, route.gatewayId);
 	}
 	return context.region.internetGateways[route.gatewayId]?.attachedVpcId === table.vpcId
 		? 'active'
@@ -28,12 +32,18 @@ function renderRouteTable(context: ActionContext, table: RouteTableRecord): XmlO
 		routeTableId: table.id,
 		vpcId: table.vpcId,
 		ownerId: context.accountId,
-		routeSet: xmlList(table.routes, (route) => ({
-			destinationCidrBlock: route.destinationCidrBlock,
-			gatewayId: route.gatewayId,
-			state: routeState(context, table, route),
-			origin: route.origin,
-		})),
+		routeSet: xmlList(
+			[
+				...table.routes.map((route) => ({
+					destinationCidrBlock: route.destinationCidrBlock,
+					gatewayId: route.gatewayId,
+					state: routeState(context, table, route),
+					origin: route.origin,
+				})),
+				...propagatedRoutes(context, table),
+			],
+			(route) => route,
+		),
 		associationSet: xmlList(table.associations, (association) => ({
 			routeTableAssociationId: association.id,
 			routeTableId: table.id,
@@ -41,7 +51,7 @@ function renderRouteTable(context: ActionContext, table: RouteTableRecord): XmlO
 			subnetId: association.subnetId,
 			associationState: { state: 'associated' },
 		})),
-		propagatingVgwSet: '',
+		propagatingVgwSet: renderPropagatingVgws(table),
 		tagSet: renderTags(table.tags),
 	};
 }
@@ -106,6 +116,9 @@ function routeTarget(context: ActionContext, table: RouteTableRecord): string {
 		throw missingParameter(
 			'gatewayId, natGatewayId, networkInterfaceId, vpcPeeringConnectionId, transitGatewayId or instanceId (exactly one)',
 		);
+	}
+	if (gatewayId.startsWith('vgw-')) {
+		return vgwRouteTarget(context, table, gatewayId);
 	}
 	const gateway = context.region.internetGateways[gatewayId];
 	if (!gateway) {
