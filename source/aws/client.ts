@@ -22,6 +22,8 @@ export type Ec2ClientOptions = {
 	profile?: string;
 	maxAttempts?: number;
 	onRetry?: RetryListener;
+	/** Called with AWS's clock minus ours (ms) after every response that carries a `Date` header. */
+	onClockSkew?: (skewMs: number) => void;
 };
 
 const retryListeners = new WeakMap<EC2Client, Set<RetryListener>>();
@@ -44,7 +46,53 @@ export function createEc2Client(options: Ec2ClientOptions): EC2Client {
 	retryListeners.set(ec2, listeners);
 	installOperationRecorder(ec2);
 	installRetryObserver(ec2, listeners);
+	observeClockSkew(ec2, options.onClockSkew);
 	return ec2;
+}
+
+/** Beyond this, kakehashi warns; AWS itself rejects requests signed 15 minutes off (RequestExpired). */
+export const CLOCK_SKEW_WARNING_MS = 5 * 60 * 1000;
+export const CLOCK_SKEW_LIMIT_MS = 15 * 60 * 1000;
+
+const clockSkews = new WeakMap<object, number>();
+
+/** AWS's clock minus this machine's, in ms, as last seen by this client (undefined before any response). */
+export function clockSkewOf(client: object): number | undefined {
+	return clockSkews.get(client);
+}
+
+type MiddlewareClient = {
+	middlewareStack: {
+		add: (
+			middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
+			options: { step: 'deserialize'; priority: 'low'; name: string },
+		) => void;
+	};
+};
+
+/**
+ * Innermost in the deserialize step, so it sees the raw HTTP response of every attempt, errors
+ * included: the `Date` header of any AWS response tells how far this machine's clock is off.
+ */
+export function observeClockSkew(client: object, listener?: (skewMs: number) => void): void {
+	(client as MiddlewareClient).middlewareStack.add(
+		(next) => async (args) => {
+			const result = (await next(args)) as { response?: { headers?: Record<string, string> } };
+			const date = result.response?.headers?.date ?? result.response?.headers?.Date;
+			const serverTime = date ? Date.parse(date) : Number.NaN;
+			if (!Number.isNaN(serverTime)) {
+				const skew = serverTime - Date.now();
+				clockSkews.set(client, skew);
+				try {
+					listener?.(skew);
+				} catch {
+					// An observer must never break the call it observes.
+				}
+			}
+			return result;
+		},
+		{ step: 'deserialize', priority: 'low', name: 'kakehashiClockSkewObserver' },
+	);
 }
 
 /** Listen to the retries of a client made by createEc2Client; returns the unsubscribe function. */

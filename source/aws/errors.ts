@@ -47,6 +47,9 @@ export function missingIamAction(code: string, operation: string | undefined): s
 export function errorCodeOf(error: unknown): string {
 	if (typeof error !== 'object' || error === null) return 'Unknown';
 	const shape = error as SdkErrorShape;
+	// Node's network errors are plain `Error`s whose `code` says what happened (ECONNREFUSED, …).
+	if ((shape.name === 'Error' || shape.name === undefined) && typeof shape.code === 'string')
+		return shape.code;
 	return shape.Code ?? shape.name ?? shape.code ?? 'Unknown';
 }
 
@@ -76,4 +79,84 @@ export function isNotFound(error: unknown): boolean {
 
 export function hasCode(error: unknown, ...codes: string[]): boolean {
 	return codes.includes(errorCodeOf(error));
+}
+
+/** Codes AWS (and compatible endpoints) use when the caller is not allowed to do something. */
+const authCodes = new Set([
+	'AuthFailure',
+	'InvalidClientTokenId',
+	'SignatureDoesNotMatch',
+	'IncompleteSignature',
+]);
+const clockCodes = new Set(['RequestExpired', 'RequestTimeTooSkewed', 'RequestInTheFuture']);
+const expiredCredentialCodes = new Set(['ExpiredToken', 'ExpiredTokenException', 'TokenRefreshRequired']);
+const throttlingCodes = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException']);
+const networkCodes = new Set([
+	'ECONNREFUSED',
+	'ENOTFOUND',
+	'ECONNRESET',
+	'ETIMEDOUT',
+	'TimeoutError',
+	'EAI_AGAIN',
+]);
+
+/** True for codes that mean "slow down": the SDK's adaptive retry absorbs them. */
+export function isThrottlingCode(code: string): boolean {
+	return throttlingCodes.has(code);
+}
+
+/**
+ * Which explanation the catalogs hold for an AWS error code (`awsError.<key>`), and the values it
+ * quotes. Undefined for codes whose message from AWS says enough on its own.
+ */
+export type AwsErrorExplanation = { key: string; vars: Record<string, string | number> };
+
+export function explainAwsError(
+	description: AwsErrorDescription,
+	context: { clockSkewMs?: number; endpoint?: string } = {},
+): AwsErrorExplanation | undefined {
+	const { code } = description;
+	if (permissionCodes.has(code)) {
+		return description.action
+			? { key: 'unauthorized', vars: { iamAction: description.action } }
+			: { key: 'unauthorizedUnknown', vars: {} };
+	}
+	if (authCodes.has(code)) return { key: 'authFailure', vars: {} };
+	if (clockCodes.has(code)) {
+		const skew = context.clockSkewMs;
+		return skew !== undefined && Math.abs(skew) >= 1000
+			? { key: 'clockSkewMeasured', vars: { seconds: Math.round(Math.abs(skew) / 1000) } }
+			: { key: 'clockSkew', vars: {} };
+	}
+	if (expiredCredentialCodes.has(code)) return { key: 'expiredToken', vars: {} };
+	if (throttlingCodes.has(code)) return { key: 'throttled', vars: {} };
+	if (networkCodes.has(code)) return { key: 'network', vars: { endpoint: context.endpoint ?? 'AWS' } };
+	if (code.startsWith('InvalidAMIID.')) return { key: 'noAmi', vars: {} };
+	const simple: Record<string, string> = {
+		InvalidParameterValue: 'invalidParameterValue',
+		InvalidParameterCombination: 'invalidParameterValue',
+		VpcLimitExceeded: 'vpcLimit',
+		AddressLimitExceeded: 'addressLimit',
+		InternetGatewayLimitExceeded: 'igwLimit',
+		SecurityGroupLimitExceeded: 'sgLimit',
+		RulesPerSecurityGroupLimitExceeded: 'rulesLimit',
+		InstanceLimitExceeded: 'instanceLimit',
+		VcpuLimitExceeded: 'instanceLimit',
+		InsufficientInstanceCapacity: 'capacity',
+		Unsupported: 'unsupported',
+		OptInRequired: 'optIn',
+		DependencyViolation: 'dependency',
+		'InvalidGroup.InUse': 'dependency',
+		'InvalidKeyPair.Duplicate': 'keyPairDuplicate',
+		'InvalidGroup.Duplicate': 'groupDuplicate',
+		IdempotentParameterMismatch: 'idempotentMismatch',
+		WaitTimeoutError: 'waitTimeout',
+		DuplicateStackResourceError: 'duplicateStackResource',
+		CredentialsProviderError: 'noCredentials',
+		InternalError: 'internal',
+		ServiceUnavailable: 'internal',
+		Unavailable: 'internal',
+	};
+	const key = simple[code];
+	return key ? { key, vars: { message: description.message } } : undefined;
 }

@@ -1,7 +1,16 @@
 import { dirname, join, resolve } from 'node:path';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { createEc2Client, type RetryListener } from '../aws/client.js';
+import {
+	type CredentialChoice,
+	credentialProvider,
+	type VerifyResult,
+	verifyCredentials,
+} from '../aws/credentials.js';
+import { checkInstanceTypeOffered, listAvailabilityZones } from '../aws/regions.js';
 import type { GlobalOptions } from '../cli.js';
+import { type AnswerIssue, type Answers, AnswersError } from '../flow/answers.js';
+import type { Translate } from '../i18n/index.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox/ec2/index.js';
 import {
 	SANDBOX_DISCOVERY_PATH,
@@ -9,6 +18,7 @@ import {
 	type SandboxRouterInfo,
 	startSandbox,
 } from '../sandbox/index.js';
+import { UsageError } from './errors.js';
 
 /**
  * Where AWS calls go and how routers are reached: the embedded sandbox (`--sandbox`), any
@@ -16,10 +26,17 @@ import {
  * discovered too), or AWS itself with the SDK's own credential chain.
  */
 export type Backend = {
+	/** Replaced by `select`: read it at the time of each call, do not keep it. */
 	ec2: EC2Client;
 	region: string;
 	endpoint?: string;
 	sandbox?: Sandbox;
+	/** The credentials in use: undefined for the SDK's default chain. */
+	credentials?: CredentialChoice;
+	/** From now on, use these credentials and/or this region (the wizard's choices). */
+	select(choice: { credentials?: CredentialChoice; region?: string }): void;
+	/** Who the credentials in use sign in as (STS GetCallerIdentity on the same endpoint). */
+	verify(signal?: AbortSignal): Promise<VerifyResult>;
 	/** Simulated routers when the endpoint is a kakehashi sandbox (embedded or separate). */
 	sandboxRouters(): Promise<SandboxRouterInfo[] | undefined>;
 	close(): Promise<void>;
@@ -47,45 +64,105 @@ export async function openBackend(
 	context: { region?: string; onRetry?: RetryListener },
 ): Promise<Backend> {
 	const region = options.region ?? context.region ?? process.env.AWS_REGION ?? 'ap-northeast-1';
-	if (options.sandbox) {
-		const sandbox = await startSandbox({ dir: sandboxDir(options.state) });
-		const ec2 = createEc2Client({
-			region,
-			endpoint: sandbox.endpoint,
-			credentials: SANDBOX_CREDENTIALS,
-			onRetry: context.onRetry,
-		});
-		return {
-			ec2,
-			region,
-			endpoint: sandbox.endpoint,
-			sandbox,
-			sandboxRouters: async () => sandbox.routers(),
-			close: async () => {
-				ec2.destroy();
-				await sandbox.close();
-			},
-		};
-	}
-	const endpoint = options.endpointUrl;
-	const discovered = endpoint ? await discover(endpoint) : undefined;
+	const sandbox = options.sandbox ? await startSandbox({ dir: sandboxDir(options.state) }) : undefined;
+	const endpoint = sandbox?.endpoint ?? options.endpointUrl;
+	const discovered = !sandbox && endpoint ? await discover(endpoint) : undefined;
 	const hasOwnCredentials =
 		Boolean(options.profile) || Boolean(process.env.AWS_ACCESS_KEY_ID) || Boolean(process.env.AWS_PROFILE);
-	const ec2 = createEc2Client({
+	const sandboxChoice: CredentialChoice = { source: 'sandbox', ...SANDBOX_CREDENTIALS };
+	// a kakehashi sandbox accepts only its documented test credentials; --profile is honoured everywhere else
+	const initial: CredentialChoice | undefined =
+		sandbox || (discovered && !hasOwnCredentials)
+			? sandboxChoice
+			: options.profile
+				? { source: 'profile', profile: options.profile, type: 'other' }
+				: undefined;
+	const clientFor = (choice: CredentialChoice | undefined, forRegion: string) =>
+		createEc2Client({
+			region: forRegion,
+			endpoint,
+			...(choice ? { credentials: credentialProvider(choice) } : {}),
+			onRetry: context.onRetry,
+		});
+	const backend: Backend = {
+		ec2: clientFor(initial, region),
 		region,
-		endpoint,
-		profile: options.profile,
-		// a kakehashi sandbox accepts only its documented test credentials
-		credentials: discovered && !hasOwnCredentials ? SANDBOX_CREDENTIALS : undefined,
-		onRetry: context.onRetry,
-	});
-	return {
-		ec2,
-		region,
-		endpoint,
-		sandboxRouters: async () => (endpoint ? ((await discover(endpoint)) ?? discovered) : undefined),
+		...(endpoint ? { endpoint } : {}),
+		...(sandbox ? { sandbox } : {}),
+		...(initial ? { credentials: initial } : {}),
+		select(choice) {
+			const credentials = choice.credentials ?? backend.credentials;
+			const nextRegion = choice.region ?? backend.region;
+			if (credentials === backend.credentials && nextRegion === backend.region) return;
+			backend.ec2.destroy();
+			backend.ec2 = clientFor(credentials, nextRegion);
+			backend.region = nextRegion;
+			if (credentials) backend.credentials = credentials;
+		},
+		verify: (signal) =>
+			verifyCredentials({
+				credentials: backend.ec2.config.credentials,
+				region: backend.region,
+				...(endpoint ? { endpoint } : {}),
+				...(signal ? { signal } : {}),
+			}),
+		sandboxRouters: sandbox
+			? async () => sandbox.routers()
+			: async () => (endpoint ? ((await discover(endpoint)) ?? discovered) : undefined),
 		close: async () => {
-			ec2.destroy();
+			backend.ec2.destroy();
+			await sandbox?.close();
 		},
 	};
+	return backend;
+}
+
+/**
+ * The answers checked against what the region offers, before anything is touched: `--region`
+ * agrees with the answers' region, the availability zone exists, and the instance type is offered
+ * there (DescribeInstanceTypeOfferings; skipped when the endpoint cannot tell).
+ */
+export async function checkAnswersAgainstRegion(
+	backend: Backend,
+	answers: Answers,
+	file: string,
+	options: { flagRegion?: string; t: Translate },
+): Promise<void> {
+	if (options.flagRegion && options.flagRegion !== answers.region) {
+		throw new UsageError(
+			options.t('flow.error.regionMismatch', { flag: options.flagRegion, region: answers.region, file }),
+		);
+	}
+	const issues: AnswerIssue[] = [];
+	const zone = answers.subnet.availabilityZone;
+	if (zone) {
+		const zones = await listAvailabilityZones(backend.ec2).catch(() => undefined);
+		if (zones && zones.length > 0 && !zones.some((known) => known.name === zone)) {
+			issues.push({
+				path: 'subnet.availabilityZone',
+				rule: 'subnet.zoneUnknown',
+				severity: 'error',
+				vars: { value: zone, region: answers.region, zones: zones.map((known) => known.name).join(', ') },
+			});
+		}
+	}
+	if (issues.length === 0) {
+		const offering = await checkInstanceTypeOffered(backend.ec2, answers.instance.type, {
+			region: answers.region,
+			...(zone ? { zone } : {}),
+		});
+		if (offering.offered === false) {
+			issues.push({
+				path: 'instance.type',
+				rule: 'instance.typeNotOffered',
+				severity: 'error',
+				vars: {
+					value: answers.instance.type,
+					location: offering.location,
+					examples: offering.examples.join(', ') || '-',
+				},
+			});
+		}
+	}
+	if (issues.length > 0) throw new AnswersError(file, issues);
 }

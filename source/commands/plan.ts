@@ -3,16 +3,19 @@ import { planFlow } from '../flow/plan.js';
 import { loadState } from '../flow/state.js';
 import type { MessageKey } from '../i18n/index.js';
 import { loadValidAnswers } from './answers.js';
-import { openBackend } from './backend.js';
+import { checkAnswersAgainstRegion, openBackend } from './backend.js';
 import { type CommandIo, printJson } from './io.js';
 
 export type PlanCommandOptions = GlobalOptions & { answers?: string; json?: boolean };
 
+/** One line of `plan --json` (contract.md), with why a resource is replaced and what a kept one still needs. */
 export type PlanChangeOut = {
 	action: 'create' | 'keep' | 'replace';
 	kind: string;
 	name: string;
 	id?: string;
+	reason?: string;
+	note?: string;
 };
 
 export function printPlan(io: CommandIo, changes: PlanChangeOut[]): void {
@@ -22,7 +25,9 @@ export function printPlan(io: CommandIo, changes: PlanChangeOut[]): void {
 		io.stdout.write(
 			`  ${marks[change.action]} ${io.t(`plan.${change.action}`).padEnd(8)} ${io
 				.t(`kind.${change.kind}` as MessageKey)
-				.padEnd(18)} ${change.name}${change.id ? ` (${change.id})` : ''}\n`,
+				.padEnd(18)} ${change.name}${change.id ? ` (${change.id})` : ''}${
+				change.reason ? ` — ${change.reason}` : change.note ? ` — ${change.note}` : ''
+			}\n`,
 		);
 	}
 	const count = (action: PlanChangeOut['action']) =>
@@ -36,19 +41,29 @@ export function printPlan(io: CommandIo, changes: PlanChangeOut[]): void {
 	);
 }
 
+export function planChangesOut(changes: PlanChangeOut[]): PlanChangeOut[] {
+	return changes.map(({ action, kind, name, id, reason, note }) => ({
+		action,
+		kind,
+		name,
+		...(id ? { id } : {}),
+		...(reason ? { reason } : {}),
+		...(note ? { note } : {}),
+	}));
+}
+
 /** `kakehashi plan`: what apply would do; creates nothing. */
 export async function planCommand(options: PlanCommandOptions, io: CommandIo): Promise<number> {
 	const answers = await loadValidAnswers(options.answers, io);
-	const backend = await openBackend(options, { region: answers.region });
+	const backend = await openBackend({ ...options, region: answers.region }, { region: answers.region });
 	try {
+		await checkAnswersAgainstRegion(backend, answers, options.answers ?? 'answers', {
+			...(options.region ? { flagRegion: options.region } : {}),
+			t: io.t,
+		});
 		const state = await loadState(options.state);
-		const plan = await planFlow({ ec2: backend.ec2, answers, state });
-		const changes: PlanChangeOut[] = plan.changes.map(({ action, kind, name, id }) => ({
-			action,
-			kind,
-			name,
-			...(id ? { id } : {}),
-		}));
+		const plan = await planFlow({ ec2: backend.ec2, answers, state, t: io.t });
+		const changes = planChangesOut(plan.changes);
 		if (options.json) printJson(io, { changes });
 		else printPlan(io, changes);
 		return 0;

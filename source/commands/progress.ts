@@ -2,15 +2,25 @@ import type { JourneyEvent } from '../flow/journey.js';
 import type { MessageKey } from '../i18n/index.js';
 import type { CommandIo } from './io.js';
 
-/** Non-interactive progress: one line per finished action on stderr (stdout stays for JSON). */
+type EventError = { code?: string; message?: string; requestId?: string; hint?: string };
+
+/**
+ * Non-interactive progress: one line per finished action on stderr (stdout stays for JSON). Every
+ * sentence arrives already in the user's language (the runner renders it from the catalogs); waits
+ * are printed only when their text changes, so a long poll does not flood the terminal.
+ */
 export function progressPrinter(io: CommandIo): (event: JourneyEvent) => void {
 	const started = new Map<string, number>();
+	let lastWait = '';
 	return (event) => {
 		const kind = io.t(`kind.${event.kind}` as MessageKey);
 		const key = `${event.kind}:${event.name}`;
+		const message = 'message' in event ? event.message : undefined;
+		if (event.type !== 'wait') lastWait = '';
 		switch (event.type) {
 			case 'step-start':
 				started.set(key, Date.now());
+				if (message) io.stderr.write(`  … ${kind} ${event.name}: ${message}\n`);
 				break;
 			case 'step-done':
 			case 'step-skip': {
@@ -20,30 +30,34 @@ export function progressPrinter(io: CommandIo): (event: JourneyEvent) => void {
 				const label =
 					action === 'create' || action === 'replace' || action === 'keep' ? io.t(`plan.${action}`) : action;
 				const id = 'id' in event && event.id ? ` ${event.id}` : '';
-				io.stderr.write(`  ✔ ${label} ${kind} ${event.name}${id} (${seconds}s)\n`);
+				io.stderr.write(
+					`  ✔ ${label} ${kind} ${event.name}${id} (${seconds}s)${message ? ` — ${message}` : ''}\n`,
+				);
 				break;
 			}
 			case 'retry':
-				io.stderr.write(
-					`  ↻ ${io.t('apply.retry', { action: kind, code: event.message ?? '', attempt: event.attempt ?? 1 })}\n`,
-				);
+				io.stderr.write(`  ↻ ${message ?? ''}\n`);
 				break;
-			case 'error':
+			case 'error': {
+				const error = (event.error ?? {}) as EventError;
 				io.stderr.write(
 					`  ✗ ${io.t('apply.failed', {
 						kind,
 						name: event.name,
-						code: event.error?.code ?? '',
-						message: event.error?.message ?? '',
-						requestId:
-							('requestId' in (event.error ?? {}) && (event.error as { requestId?: string }).requestId) ||
-							'-',
+						code: error.code ?? '',
+						message: error.message ?? '',
+						requestId: error.requestId ?? '-',
 					})}\n`,
 				);
+				if (error.hint) io.stderr.write(`    ${io.t('apply.failedHint', { hint: error.hint })}\n`);
+				break;
+			}
+			case 'wait':
+				if (message && message !== lastWait) io.stderr.write(`    ${message}\n`);
+				lastWait = message ?? '';
 				break;
 			case 'note':
-			case 'wait':
-				if (event.message) io.stderr.write(`    ${event.message}\n`);
+				if (message) io.stderr.write(`    ${message}\n`);
 				break;
 			case 'notice':
 				io.stderr.write(`  ! ${event.message}\n`);

@@ -94,6 +94,7 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
 		endpoint: options.endpoint,
 		signal: options.signal,
 		onEvent: options.onEvent,
+		t,
 	});
 	const sandboxRouters = await options.sandboxRouters();
 	const targets = resolveTargets(applied.routers, sandboxRouters);

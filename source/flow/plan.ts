@@ -1,11 +1,15 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { Translate } from '../i18n/index.js';
 import type { Answers } from './answers.js';
 import { type State, StateFileError, type StateResource } from './state.js';
 import {
+	type Assessment,
 	type ChangeAction,
+	englishText,
 	type Found,
 	networkSteps,
 	type Resolved,
+	renderMessage,
 	type Step,
 	type StepContext,
 } from './steps.js';
@@ -31,10 +35,12 @@ export type PlanOptions = {
 	answers: Answers;
 	state?: State;
 	signal?: AbortSignal;
+	/** Renders reasons and notes (default English). */
+	t?: Translate;
 };
 
 /** What a step found and decided, for apply to act on. */
-export type StepPlan = { step: Step; found?: Found; change: PlannedChange };
+export type StepPlan = { step: Step; found?: Found; change: PlannedChange; assessment?: Assessment };
 
 /** The state must describe this stack in this region (an empty state file may be reused for another). */
 export function checkStateMatches(path: string, state: State | undefined, answers: Answers): void {
@@ -65,6 +71,7 @@ export async function planSteps(options: PlanOptions): Promise<StepPlan[]> {
 			throw new Error('plan never changes anything');
 		},
 	};
+	const t = options.t ?? englishText;
 	const plans: StepPlan[] = [];
 	for (const step of networkSteps) {
 		const name = step.nameOf(options.answers);
@@ -80,11 +87,11 @@ export async function planSteps(options: PlanOptions): Promise<StepPlan[]> {
 			name: found.name,
 			id: found.id,
 		};
-		if (assessment.action === 'replace') change.reason = assessment.reason;
-		if (assessment.action === 'keep' && assessment.note) change.note = assessment.note;
+		if (assessment.action === 'replace') change.reason = renderMessage(t, assessment.reason);
+		if (assessment.action === 'keep' && assessment.note) change.note = renderMessage(t, assessment.note);
 		if (!found.created) change.created = false;
 		if (assessment.action === 'keep') step.resolve(resolved, recordOf(step, found));
-		plans.push({ step, found, change });
+		plans.push({ step, found, change, assessment });
 	}
 	return plans;
 }

@@ -1,7 +1,14 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { onEc2Retry } from '../aws/client.js';
-import { type AwsErrorDescription, describeAwsError, hasCode } from '../aws/errors.js';
+import { CLOCK_SKEW_WARNING_MS, clockSkewOf, onEc2Retry, type RetryNotice } from '../aws/client.js';
+import {
+	type AwsErrorDescription,
+	describeAwsError,
+	explainAwsError,
+	hasCode,
+	isThrottlingCode,
+} from '../aws/errors.js';
 import { sleep, type WaitOptions } from '../aws/wait.js';
+import type { MessageKey, Translate } from '../i18n/index.js';
 import type { Answers, FlowName } from './answers.js';
 import { checkStateMatches, planSteps, recordOf } from './plan.js';
 import {
@@ -18,13 +25,19 @@ import {
 } from './state.js';
 import {
 	type DestroyContext,
+	englishText,
 	type FlowEvent,
+	type FlowMessage,
 	networkSteps,
 	privateKeyPath,
 	type Resolved,
+	renderMessage,
+	renderVars,
 	type Step,
 	type StepContext,
+	type StepEvent,
 	StepInputError,
+	say,
 	stepFor,
 } from './steps.js';
 
@@ -49,6 +62,8 @@ export type ApplyOptions = {
 	signal?: AbortSignal;
 	onEvent?: (event: FlowEvent) => void;
 	timings?: FlowTimings;
+	/** Renders every message of the run's events and errors (default English). */
+	t?: Translate;
 };
 
 export type ApplyResult = {
@@ -65,11 +80,24 @@ export type DestroyOptions = {
 	signal?: AbortSignal;
 	onEvent?: (event: FlowEvent) => void;
 	timings?: FlowTimings;
+	/** Renders every message of the run's events and errors (default English). */
+	t?: Translate;
+};
+
+export type DestroyFailure = {
+	kind: string;
+	id: string;
+	name: string;
+	code: string;
+	message: string;
+	requestId?: string;
+	/** What to do about it, in the user's language. */
+	hint?: string;
 };
 
 export type DestroyResult = {
 	deleted: { kind: string; id: string; name: string }[];
-	failed: { kind: string; id: string; name: string; code: string; message: string }[];
+	failed: DestroyFailure[];
 	/** Pre-existing resources (`created:false`), left alone and left in the state file. */
 	kept: { kind: string; id: string; name: string }[];
 	/** What the user must know, e.g. the private key file left on disk. */
@@ -82,7 +110,7 @@ export class FlowStepError extends Error {
 		readonly kind: string,
 		readonly resourceName: string,
 		readonly id: string | undefined,
-		readonly description: AwsErrorDescription,
+		readonly description: AwsErrorDescription & { hint?: string },
 		options?: { cause?: unknown },
 	) {
 		super(
@@ -131,22 +159,72 @@ function waitOptions(timings: FlowTimings | undefined, signal: AbortSignal | und
 	};
 }
 
-function describeAny(error: unknown): AwsErrorDescription {
-	const description = describeAwsError(error);
-	if (error instanceof Error && !('$metadata' in error)) description.message = error.message;
-	return description;
-}
-
-/** Tracks the step in progress so SDK retries can be reported against it. */
+/** Tracks the step in progress so SDK retries can be reported against it; renders messages in the user's language. */
 class Reporter {
 	current: { kind: string; name: string; id?: string } = { kind: 'flow', name: '' };
-	constructor(private readonly onEvent: ((event: FlowEvent) => void) | undefined) {}
-	emit(event: Omit<FlowEvent, 'kind' | 'name'> & { kind?: string; name?: string }): void {
+	private clockWarned = false;
+	constructor(
+		private readonly onEvent: ((event: FlowEvent) => void) | undefined,
+		readonly t: Translate,
+		private readonly ec2: EC2Client,
+		private readonly endpoint?: string,
+	) {}
+
+	emit(event: StepEvent & { kind?: string; name?: string }): void {
+		const out: FlowEvent = { ...this.current, ...event } as FlowEvent;
+		if (event.messageKey) {
+			const vars = renderVars(this.t, event.vars);
+			out.message = this.t(event.messageKey, vars);
+			if (vars) out.vars = vars;
+		}
 		try {
-			this.onEvent?.({ ...this.current, ...event } as FlowEvent);
+			this.onEvent?.(out);
 		} catch {
 			// A broken listener must not break a run half-way.
 		}
+	}
+
+	/** Any error as code, request id, message and what to do — all in the user's language where we wrote them. */
+	describe(error: unknown): AwsErrorDescription & { hint?: string } {
+		const description: AwsErrorDescription & { hint?: string } = describeAwsError(error);
+		if (error instanceof StepInputError) description.message = renderMessage(this.t, error.text);
+		else if (error instanceof Error && !('$metadata' in error)) description.message = error.message;
+		const explanation = explainAwsError(description, {
+			...(clockSkewOf(this.ec2) !== undefined ? { clockSkewMs: clockSkewOf(this.ec2) } : {}),
+			...(this.endpoint ? { endpoint: this.endpoint } : {}),
+		});
+		if (explanation) description.hint = this.t(`awsError.${explanation.key}` as MessageKey, explanation.vars);
+		return description;
+	}
+
+	/** An SDK retry as the user reads it: throttling is absorbed by adaptive retry, the rest is transient. */
+	retry(notice: RetryNotice): void {
+		this.emit({
+			type: 'retry',
+			attempt: notice.attempt,
+			messageKey: isThrottlingCode(notice.errorCode) ? 'flow.retry.throttled' : 'flow.retry.transient',
+			vars: { operation: notice.action, code: notice.errorCode, attempt: notice.attempt },
+			error: {
+				code: notice.errorCode,
+				message: `${notice.action} failed with ${notice.errorCode}`,
+				operation: notice.action,
+			},
+		});
+	}
+
+	/** Once per run: this machine's clock is far from AWS's (seen in the `Date` of any response). */
+	checkClock(): void {
+		const skew = clockSkewOf(this.ec2);
+		if (this.clockWarned || skew === undefined || Math.abs(skew) < CLOCK_SKEW_WARNING_MS) return;
+		this.clockWarned = true;
+		this.emit({
+			type: 'note',
+			messageKey: 'flow.note.clockSkew',
+			vars: {
+				seconds: Math.round(Math.abs(skew) / 1000),
+				direction: say(skew < 0 ? 'flow.clock.ahead' : 'flow.clock.behind'),
+			},
+		});
 	}
 }
 
@@ -158,7 +236,7 @@ class Reporter {
  */
 export async function applyFlow(options: ApplyOptions): Promise<ApplyResult> {
 	const { ec2, answers, statePath, signal } = options;
-	const reporter = new Reporter(options.onEvent);
+	const reporter = new Reporter(options.onEvent, options.t ?? englishText, ec2, options.endpoint);
 	const wait = waitOptions(options.timings, signal);
 	const dependencyTimeoutMs = options.timings?.dependencyTimeoutMs ?? 300_000;
 	const loaded = await loadState(statePath);
@@ -182,18 +260,7 @@ export async function applyFlow(options: ApplyOptions): Promise<ApplyResult> {
 	if (options.endpoint) state.endpoint = options.endpoint;
 	await saveState(statePath, state);
 
-	const unsubscribe = onEc2Retry(ec2, (notice) =>
-		reporter.emit({
-			type: 'retry',
-			attempt: notice.attempt,
-			message: `${notice.action}: ${notice.errorCode}, retrying`,
-			error: {
-				code: notice.errorCode,
-				message: `${notice.action} failed with ${notice.errorCode}`,
-				operation: notice.action,
-			},
-		}),
-	);
+	const unsubscribe = onEc2Retry(ec2, (notice) => reporter.retry(notice));
 	try {
 		const resolved: Resolved = {};
 		const ctx: StepContext = {
@@ -219,40 +286,42 @@ export async function applyFlow(options: ApplyOptions): Promise<ApplyResult> {
 		};
 
 		const plans = await runReported(reporter, { kind: 'flow', name: answers.name }, () =>
-			planSteps({ ec2, answers, state, ...(signal ? { signal } : {}) }),
+			planSteps({ ec2, answers, state, t: reporter.t, ...(signal ? { signal } : {}) }),
 		);
+		reporter.checkClock();
 		for (const plan of plans) {
-			if (plan.change.action === 'replace' && plan.found && !plan.found.created) {
-				const error = new Error(
-					`${plan.step.kind} ${plan.found.id} must be replaced (${plan.change.reason}) but was not created by kakehashi, ` +
-						'so kakehashi will not delete it. Change the answers to fit it, or remove it yourself.',
-				);
+			if (plan.assessment?.action === 'replace' && plan.found && !plan.found.created) {
 				reporter.current = { kind: plan.step.kind, name: plan.change.name, id: plan.found.id };
-				reporter.emit({ type: 'error', error: { code: 'NotOurs', message: error.message } });
+				const message = renderMessage(
+					reporter.t,
+					notOurs(plan.step.kind, plan.found.id, plan.assessment.reason),
+				);
+				reporter.emit({ type: 'error', error: { code: 'NotOurs', message } });
 				throw new FlowStepError(plan.step.kind, plan.change.name, plan.found.id, {
 					code: 'NotOurs',
-					message: error.message,
+					message,
 				});
 			}
 		}
 
 		// Replacement deletes first (dependents before what they depend on), then everything is created afresh.
 		for (const plan of [...plans].reverse()) {
-			if (plan.change.action !== 'replace' || !plan.found) continue;
+			if (plan.assessment?.action !== 'replace' || !plan.found) continue;
+			const reason = plan.assessment.reason;
 			const item = recordOf(plan.step, plan.found);
 			await runReported(reporter, { kind: item.kind, name: item.name, id: item.id }, async () => {
 				const started = Date.now();
 				reporter.emit({
 					type: 'step-start',
 					action: 'replace',
-					message: `deleting first: ${plan.change.reason}`,
+					messageKey: 'flow.replace.deletingFirst',
+					vars: { reason },
 				});
 				await withDependencyRetry(() => plan.step.destroy(destroyCtx, item), {
 					timeoutMs: dependencyTimeoutMs,
 					intervalMs: wait.intervalMs ?? 2000,
 					...(signal ? { signal } : {}),
-					onRetry: (attempt, code) =>
-						reporter.emit({ type: 'retry', attempt, message: `${code}: waiting for dependencies` }),
+					onRetry: (attempt, code) => dependencyRetry(reporter, attempt, code),
 				});
 				removeResource(state, item.kind, item.id);
 				appendJournal(state, {
@@ -260,14 +329,14 @@ export async function applyFlow(options: ApplyOptions): Promise<ApplyResult> {
 					kind: item.kind,
 					id: item.id,
 					name: item.name,
-					note: plan.change.reason,
+					note: renderMessage(englishText, reason),
 				});
 				await saveState(statePath, state);
 				reporter.emit({
 					type: 'note',
 					action: 'delete',
 					elapsedMs: Date.now() - started,
-					message: 'deleted',
+					messageKey: 'flow.note.deleted',
 				});
 			});
 		}
@@ -323,20 +392,21 @@ async function applyStep(
 	let assessment = found ? await step.assess(ctx, found) : undefined;
 	if (found && assessment?.action === 'replace') {
 		// Changed since the plan (or a dependency was just recreated): delete it, then create.
-		if (!found.created) {
-			throw new Error(
-				`${step.kind} ${found.id} must be replaced (${assessment.reason}) but was not created by kakehashi`,
-			);
-		}
+		if (!found.created)
+			throw new StepInputError(step.kind, notOurs(step.kind, found.id, assessment.reason), found.name);
 		reporter.current.id = found.id;
-		reporter.emit({ type: 'step-start', action: 'replace', message: assessment.reason });
+		reporter.emit({
+			type: 'step-start',
+			action: 'replace',
+			messageKey: assessment.reason.key,
+			...(assessment.reason.vars ? { vars: assessment.reason.vars } : {}),
+		});
 		const item = recordOf(step, found);
 		await withDependencyRetry(() => step.destroy(destroyCtx, item), {
 			timeoutMs: run.dependencyTimeoutMs,
 			intervalMs: ctx.wait.intervalMs ?? 2000,
 			...(ctx.signal ? { signal: ctx.signal } : {}),
-			onRetry: (attempt, code) =>
-				reporter.emit({ type: 'retry', attempt, message: `${code}: waiting for dependencies` }),
+			onRetry: (attempt, code) => dependencyRetry(reporter, attempt, code),
 		});
 		removeResource(run.state, item.kind, item.id);
 		appendJournal(run.state, {
@@ -344,7 +414,7 @@ async function applyStep(
 			kind: item.kind,
 			id: item.id,
 			name: item.name,
-			note: assessment.reason,
+			note: renderMessage(englishText, assessment.reason),
 		});
 		await saveState(run.statePath, run.state);
 		found = undefined;
@@ -353,10 +423,11 @@ async function applyStep(
 	let result: StateResource;
 	if (found) {
 		reporter.current.id = found.id;
+		const note = assessment?.action === 'keep' ? assessment.note : undefined;
 		reporter.emit({
 			type: 'step-start',
 			action: 'keep',
-			...(assessment?.action === 'keep' && assessment.note ? { message: assessment.note } : {}),
+			...(note ? { messageKey: note.key, ...(note.vars ? { vars: note.vars } : {}) } : {}),
 		});
 		if (found.via !== 'state') {
 			appendJournal(run.state, {
@@ -390,6 +461,14 @@ async function applyStep(
 	return result;
 }
 
+function notOurs(kind: string, id: string, reason: FlowMessage): FlowMessage {
+	return say('flow.error.notOurs', { kind: say(`kind.${kind}` as MessageKey), id, reason });
+}
+
+function dependencyRetry(reporter: Reporter, attempt: number, code: string): void {
+	reporter.emit({ type: 'retry', attempt, messageKey: 'flow.retry.dependency', vars: { code, attempt } });
+}
+
 async function runReported<T>(
 	reporter: Reporter,
 	current: { kind: string; name: string; id?: string },
@@ -403,7 +482,7 @@ async function runReported<T>(
 		if (error instanceof StepInputError && reporter.current.kind !== error.kind) {
 			reporter.current = { kind: error.kind, name: error.resourceName ?? error.kind };
 		}
-		const description = describeAny(error);
+		const description = reporter.describe(error);
 		reporter.emit({ type: 'error', error: description });
 		const { kind, name, id } = reporter.current;
 		throw new FlowStepError(kind, name, id, description, { cause: error });
@@ -469,10 +548,15 @@ export async function destroyFlow(options: DestroyOptions): Promise<DestroyResul
 	const result: DestroyResult = { deleted: [], failed: [], kept: [], notes: [] };
 	const state = await loadState(statePath);
 	if (!state) return result;
-	const reporter = new Reporter((event) => {
-		if (event.type === 'note' && event.message) result.notes.push(event.message);
-		options.onEvent?.(event);
-	});
+	const reporter = new Reporter(
+		(event) => {
+			if (event.type === 'note' && event.message) result.notes.push(event.message);
+			options.onEvent?.(event);
+		},
+		options.t ?? englishText,
+		ec2,
+		state.endpoint,
+	);
 	const wait = waitOptions(options.timings, signal);
 	const dependencyTimeoutMs = options.timings?.dependencyTimeoutMs ?? 300_000;
 	const ctx: DestroyContext = {
@@ -487,25 +571,19 @@ export async function destroyFlow(options: DestroyOptions): Promise<DestroyResul
 		return index < 0 ? networkSteps.length : index;
 	};
 	const targets = [...state.resources].reverse().sort((a, b) => order(b.kind) - order(a.kind));
-	const unsubscribe = onEc2Retry(ec2, (notice) =>
-		reporter.emit({
-			type: 'retry',
-			attempt: notice.attempt,
-			message: `${notice.action}: ${notice.errorCode}, retrying`,
-		}),
-	);
+	const unsubscribe = onEc2Retry(ec2, (notice) => reporter.retry(notice));
 	let stepFailed = false;
 	try {
 		for (const item of targets) {
 			reporter.current = { kind: item.kind, name: item.name, id: item.id };
 			if (!item.created) {
 				result.kept.push({ kind: item.kind, id: item.id, name: item.name });
-				reporter.emit({ type: 'step-skip', message: 'existed before kakehashi: left alone' });
+				reporter.emit({ type: 'step-skip', messageKey: 'flow.destroy.leftAlone' });
 				continue;
 			}
 			const step = stepFor(item.kind);
 			if (!step) {
-				const message = `kakehashi destroy does not delete ${item.kind} resources yet: delete ${item.id} yourself`;
+				const message = reporter.t('flow.destroy.notSupported', { kind: item.kind, id: item.id });
 				result.failed.push({ kind: item.kind, id: item.id, name: item.name, code: 'NotSupported', message });
 				reporter.emit({ type: 'error', error: { code: 'NotSupported', message } });
 				continue;
@@ -518,18 +596,19 @@ export async function destroyFlow(options: DestroyOptions): Promise<DestroyResul
 					timeoutMs: stepFailed ? 0 : dependencyTimeoutMs,
 					intervalMs: wait.intervalMs ?? 2000,
 					...(signal ? { signal } : {}),
-					onRetry: (attempt, code) =>
-						reporter.emit({ type: 'retry', attempt, message: `${code}: waiting for dependencies` }),
+					onRetry: (attempt, code) => dependencyRetry(reporter, attempt, code),
 				});
 			} catch (error) {
 				if (signal?.aborted) throw error;
-				const description = describeAny(error);
+				const description = reporter.describe(error);
 				result.failed.push({
 					kind: item.kind,
 					id: item.id,
 					name: item.name,
 					code: description.code,
 					message: description.message,
+					...(description.requestId ? { requestId: description.requestId } : {}),
+					...(description.hint ? { hint: description.hint } : {}),
 				});
 				stepFailed = true;
 				reporter.emit({ type: 'error', error: description });

@@ -16,6 +16,7 @@ import {
 	findInstanceById,
 	findInstanceByStackTag,
 	findNewestOwnImage,
+	getConsoleOutputText,
 	instanceAddresses,
 	isLiveInstance,
 	runInstance,
@@ -86,7 +87,8 @@ import {
 	findVpcByStackTag,
 	waitForVpcAvailable,
 } from '../aws/vpc.js';
-import { pollUntil, type WaitOptions } from '../aws/wait.js';
+import { pollUntil, type WaitOptions, WaitTimeoutError } from '../aws/wait.js';
+import { createTranslator, type MessageKey, type MessageVars, type Translate } from '../i18n/index.js';
 import type { Answers } from './answers.js';
 import { findResource, type ResourceKind, type State, type StateResource } from './state.js';
 
@@ -98,6 +100,34 @@ import { findResource, type ResourceKind, type State, type StateResource } from 
 
 export type ChangeAction = 'create' | 'keep' | 'replace';
 
+/**
+ * A sentence for the user as a catalog key and the values it quotes, rendered in the user's
+ * language; a value may itself be a message (a replacement's reason inside an error).
+ */
+export type FlowMessage = { key: MessageKey; vars?: FlowMessageVars };
+export type FlowMessageVars = Record<string, string | number | FlowMessage>;
+
+export function say(key: MessageKey, vars?: FlowMessageVars): FlowMessage {
+	return vars ? { key, vars } : { key };
+}
+
+/** The values of a message with nested messages rendered by `t`. */
+export function renderVars(t: Translate, vars: FlowMessageVars | undefined): MessageVars | undefined {
+	if (!vars) return undefined;
+	const out: MessageVars = {};
+	for (const [name, value] of Object.entries(vars)) {
+		out[name] = typeof value === 'object' ? renderMessage(t, value) : value;
+	}
+	return out;
+}
+
+/** For logs, errors' own `message` and callers that pass no translator. */
+export const englishText: Translate = createTranslator('en');
+
+export function renderMessage(t: Translate, message: FlowMessage): string {
+	return t(message.key, renderVars(t, message.vars));
+}
+
 export type FlowEvent = {
 	type: 'step-start' | 'step-done' | 'step-skip' | 'retry' | 'wait' | 'error' | 'note';
 	kind: string;
@@ -105,12 +135,21 @@ export type FlowEvent = {
 	id?: string;
 	action?: ChangeAction | 'delete' | 'adopt';
 	elapsedMs?: number;
-	error?: AwsErrorDescription;
+	error?: AwsErrorDescription & {
+		/** What to do about it, in the user's language (the catalog's `awsError.*` explanation). */
+		hint?: string;
+	};
 	/** For retries: the attempt about to start. */
 	attempt?: number;
-	/** What is being waited for, why a retry happens, or a note the user must read. */
+	/** What is being waited for, why a retry happens, or a note the user must read — in the user's language. */
 	message?: string;
+	/** The catalog key `message` was rendered from, and its values (for callers that render themselves). */
+	messageKey?: MessageKey;
+	vars?: FlowMessageVars;
 };
+
+/** What a step hands the runner to emit: `message` is rendered by the runner from `messageKey`. */
+export type StepEvent = Omit<FlowEvent, 'kind' | 'name' | 'message'>;
 
 /** Ids settled by earlier steps of this run (undefined while a parent is still to be created). */
 export type Resolved = {
@@ -132,7 +171,7 @@ export type StepContext = {
 	resolved: Resolved;
 	wait: WaitOptions;
 	signal?: AbortSignal;
-	emit: (event: Omit<FlowEvent, 'kind' | 'name'>) => void;
+	emit: (event: StepEvent) => void;
 	/** Record the resource in the state file now (apply only): called as soon as an id exists. */
 	checkpoint: (resource: StateResource) => Promise<void>;
 };
@@ -151,15 +190,15 @@ export type Found = {
 
 export type Assessment =
 	| { action: 'create' }
-	| { action: 'keep'; note?: string }
-	| { action: 'replace'; reason: string };
+	| { action: 'keep'; note?: FlowMessage }
+	| { action: 'replace'; reason: FlowMessage };
 
 export type DestroyContext = {
 	ec2: EC2Client;
 	state: State;
 	wait: WaitOptions;
 	signal?: AbortSignal;
-	emit: (event: Omit<FlowEvent, 'kind' | 'name'>) => void;
+	emit: (event: StepEvent) => void;
 };
 
 export type Step = {
@@ -176,13 +215,14 @@ export type Step = {
 	destroy: (ctx: DestroyContext, record: StateResource) => Promise<void>;
 };
 
+/** The answers or the account's contents stop a step (not an AWS error): the text says what to do. */
 export class StepInputError extends Error {
 	constructor(
 		readonly kind: ResourceKind,
-		message: string,
+		readonly text: FlowMessage,
 		readonly resourceName?: string,
 	) {
-		super(message);
+		super(renderMessage(englishText, text));
 		this.name = 'StepInputError';
 	}
 }
@@ -202,7 +242,12 @@ function record(
 const waitWith = (ctx: StepContext | DestroyContext): WaitOptions => ({
 	...ctx.wait,
 	...(ctx.signal ? { signal: ctx.signal } : {}),
-	onPoll: (state) => ctx.emit({ type: 'wait', message: state ?? 'not visible yet' }),
+	onPoll: (state) =>
+		ctx.emit(
+			state
+				? { type: 'wait', messageKey: 'flow.wait.state', vars: { state } }
+				: { type: 'wait', messageKey: 'flow.wait.notVisible' },
+		),
 });
 
 const call = (ctx: StepContext | DestroyContext) => (ctx.signal ? { signal: ctx.signal } : {});
@@ -254,7 +299,10 @@ const vpcStep: Step = {
 	async assess(ctx, found) {
 		const vpc = found.aws as Vpc;
 		if (vpc.CidrBlock !== ctx.answers.vpc.cidr) {
-			return { action: 'replace', reason: `CIDR ${vpc.CidrBlock} → ${ctx.answers.vpc.cidr}` };
+			return {
+				action: 'replace',
+				reason: say('flow.replace.cidr', { from: vpc.CidrBlock ?? '?', to: ctx.answers.vpc.cidr }),
+			};
 		}
 		return { action: 'keep' };
 	},
@@ -301,19 +349,25 @@ const subnetStep: Step = {
 		),
 	async assess(ctx, found) {
 		const subnet = found.aws as Subnet;
-		if (subnet.VpcId !== ctx.resolved.vpcId) return { action: 'replace', reason: 'its VPC is replaced' };
+		if (subnet.VpcId !== ctx.resolved.vpcId) return { action: 'replace', reason: parentReplaced('vpc') };
 		if (subnet.CidrBlock !== ctx.answers.subnet.cidr) {
-			return { action: 'replace', reason: `CIDR ${subnet.CidrBlock} → ${ctx.answers.subnet.cidr}` };
+			return {
+				action: 'replace',
+				reason: say('flow.replace.cidr', { from: subnet.CidrBlock ?? '?', to: ctx.answers.subnet.cidr }),
+			};
 		}
 		const zone = ctx.answers.subnet.availabilityZone;
 		if (zone && subnet.AvailabilityZone !== zone) {
-			return { action: 'replace', reason: `availability zone ${subnet.AvailabilityZone} → ${zone}` };
+			return {
+				action: 'replace',
+				reason: say('flow.replace.zone', { from: subnet.AvailabilityZone ?? '?', to: zone }),
+			};
 		}
 		return { action: 'keep' };
 	},
 	async create(ctx) {
 		const name = subnetStep.nameOf(ctx.answers);
-		const vpcId = requireResolved(ctx.resolved.vpcId, 'subnet', 'VPC');
+		const vpcId = requireResolved(ctx.resolved.vpcId, 'subnet', 'vpc');
 		const subnet = await createSubnet(
 			ctx.ec2,
 			{
@@ -366,7 +420,7 @@ const internetGatewayStep: Step = {
 		const attachedTo = attachedVpcId(found.aws as InternetGateway);
 		// A detached gateway is simply attached; one serving another VPC is not ours to move.
 		if (attachedTo && attachedTo !== ctx.resolved.vpcId)
-			return { action: 'replace', reason: 'its VPC is replaced' };
+			return { action: 'replace', reason: parentReplaced('vpc') };
 		return { action: 'keep' };
 	},
 	async create(ctx) {
@@ -377,7 +431,7 @@ const internetGatewayStep: Step = {
 		return internetGatewayStep.converge(ctx, { ...created, via: 'state', aws: gateway });
 	},
 	async converge(ctx, found) {
-		const vpcId = requireResolved(ctx.resolved.vpcId, 'internet-gateway', 'VPC');
+		const vpcId = requireResolved(ctx.resolved.vpcId, 'internet-gateway', 'vpc');
 		if (attachedVpcId(found.aws as InternetGateway) !== vpcId) {
 			await attachInternetGateway(ctx.ec2, found.id, vpcId, call(ctx));
 		}
@@ -408,20 +462,20 @@ const routeTableStep: Step = {
 		),
 	async assess(ctx, found) {
 		if ((found.aws as RouteTable).VpcId !== ctx.resolved.vpcId)
-			return { action: 'replace', reason: 'its VPC is replaced' };
+			return { action: 'replace', reason: parentReplaced('vpc') };
 		return { action: 'keep' };
 	},
 	async create(ctx) {
 		const name = routeTableStep.nameOf(ctx.answers);
-		const vpcId = requireResolved(ctx.resolved.vpcId, 'route-table', 'VPC');
+		const vpcId = requireResolved(ctx.resolved.vpcId, 'route-table', 'vpc');
 		const table = await createRouteTable(ctx.ec2, { stack: ctx.stack, name, vpcId }, call(ctx));
 		const created = record('route-table', { id: table.RouteTableId!, name, created: true }, { vpcId });
 		await ctx.checkpoint(created);
 		return routeTableStep.converge(ctx, { ...created, via: 'state', aws: table, record: created });
 	},
 	async converge(ctx, found) {
-		const vpcId = requireResolved(ctx.resolved.vpcId, 'route-table', 'VPC');
-		const gatewayId = requireResolved(ctx.resolved.internetGatewayId, 'route-table', 'internet gateway');
+		const vpcId = requireResolved(ctx.resolved.vpcId, 'route-table', 'vpc');
+		const gatewayId = requireResolved(ctx.resolved.internetGatewayId, 'route-table', 'internet-gateway');
 		await ensureDefaultRoute(ctx.ec2, found.id, gatewayId, call(ctx));
 		let current = record('route-table', found, {
 			vpcId,
@@ -454,8 +508,7 @@ const routeTableStep: Step = {
 			if (!original) {
 				throw new StepInputError(
 					'route-table',
-					`Route table ${item.id} is the main table of ${vpcId} and no other table can take that role back; ` +
-						'make another table main in the console, then run destroy again.',
+					say('flow.error.mainRouteTable', { id: item.id, vpc: vpcId }),
 				);
 			}
 			await restoreMainRouteTable(ctx.ec2, vpcId, item.id, original, call(ctx));
@@ -465,7 +518,8 @@ const routeTableStep: Step = {
 			if (!association.Main && association.SubnetId) {
 				ctx.emit({
 					type: 'note',
-					message: `route table ${item.id} is still associated with ${association.SubnetId}`,
+					messageKey: 'flow.note.routeTableAssociated',
+					vars: { id: item.id, subnet: association.SubnetId },
 				});
 			}
 		}
@@ -525,16 +579,24 @@ const securityGroupStep: Step = {
 	},
 	async assess(ctx, found) {
 		const group = found.aws as SecurityGroup;
-		if (group.VpcId !== ctx.resolved.vpcId) return { action: 'replace', reason: 'its VPC is replaced' };
+		if (group.VpcId !== ctx.resolved.vpcId) return { action: 'replace', reason: parentReplaced('vpc') };
 		if (group.GroupName !== ctx.answers.securityGroup.name) {
-			return { action: 'replace', reason: `name ${group.GroupName} → ${ctx.answers.securityGroup.name}` };
+			return {
+				action: 'replace',
+				reason: say('flow.replace.name', {
+					from: group.GroupName ?? '?',
+					to: ctx.answers.securityGroup.name,
+				}),
+			};
 		}
 		const missing = missingIngressRules(group, ingressRulesFor(ctx.answers)).length;
-		return missing > 0 ? { action: 'keep', note: `${missing} inbound rule(s) to add` } : { action: 'keep' };
+		return missing > 0
+			? { action: 'keep', note: say('flow.keep.rulesMissing', { count: missing }) }
+			: { action: 'keep' };
 	},
 	async create(ctx) {
 		const name = securityGroupStep.nameOf(ctx.answers);
-		const vpcId = requireResolved(ctx.resolved.vpcId, 'security-group', 'VPC');
+		const vpcId = requireResolved(ctx.resolved.vpcId, 'security-group', 'vpc');
 		const group = await createSecurityGroup(
 			ctx.ec2,
 			{ stack: ctx.stack, name, vpcId, groupName: name },
@@ -550,7 +612,12 @@ const securityGroupStep: Step = {
 		const desired = ingressRulesFor(ctx.answers);
 		const added = await authorizeMissingIngress(ctx.ec2, found.id, desired, call(ctx));
 		if (added.length > 0) {
-			ctx.emit({ type: 'note', id: found.id, message: `added ${added.length} inbound rule(s)` });
+			ctx.emit({
+				type: 'note',
+				id: found.id,
+				messageKey: 'flow.note.rulesAdded',
+				vars: { count: added.length },
+			});
 			await waitForSecurityGroupRules(ctx.ec2, found.id, desired, waitWith(ctx));
 		}
 		return record('security-group', found, {
@@ -580,12 +647,10 @@ export class KeyPairChoiceError extends StepInputError {
 	) {
 		super(
 			'key-pair',
-			reason === 'missing'
-				? `Key pair "${keyName}" already exists in AWS but its private key is not at ${privateKeyFile}, and AWS never ` +
-						'hands a private key out twice. Either delete that key pair (EC2 → Key pairs) so kakehashi creates a new one, ' +
-						'or put its PEM at that path (or point keyPair.privateKeyFile at it), or name another key pair.'
-				: `${privateKeyFile} is not the private key of key pair "${keyName}" (the fingerprints differ). ` +
-						'Point keyPair.privateKeyFile at the right PEM, or name another key pair.',
+			say(reason === 'missing' ? 'flow.error.keyPairMissing' : 'flow.error.keyPairMismatch', {
+				name: keyName,
+				path: privateKeyFile,
+			}),
 			keyName,
 		);
 		this.name = 'KeyPairChoiceError';
@@ -620,22 +685,24 @@ const keyPairStep: Step = {
 	async assess(ctx, found) {
 		const keyPair = found.aws as KeyPairInfo;
 		if (keyPair.KeyName !== ctx.answers.keyPair.name) {
-			return { action: 'replace', reason: `name ${keyPair.KeyName} → ${ctx.answers.keyPair.name}` };
+			return {
+				action: 'replace',
+				reason: say('flow.replace.name', { from: keyPair.KeyName ?? '?', to: ctx.answers.keyPair.name }),
+			};
 		}
 		if (ctx.answers.keyPair.publicKeyFile) return { action: 'keep' };
 		const path = privateKeyPath(ctx.answers);
 		if (await fileExists(path)) {
 			const matches = privateKeyMatchesFingerprint(await readFile(path, 'utf8'), keyPair.KeyFingerprint);
 			if (matches === false) {
-				if (found.created) return { action: 'replace', reason: `${path} is not its private key` };
+				if (found.created) return { action: 'replace', reason: say('flow.replace.keyMismatch', { path }) };
 				throw new KeyPairChoiceError(keyPair.KeyName, path, 'mismatch');
 			}
 			return { action: 'keep' };
 		}
 		// Ours, but the PEM never reached the disk (a run killed in between, or it was deleted): the
 		// private key is unrecoverable, so the only useful key pair is a new one.
-		if (found.created)
-			return { action: 'replace', reason: `its private key is not at ${path} and cannot be recovered` };
+		if (found.created) return { action: 'replace', reason: say('flow.replace.keyLost', { path }) };
 		throw new KeyPairChoiceError(keyPair.KeyName, path, 'missing');
 	},
 	async create(ctx) {
@@ -648,6 +715,12 @@ const keyPairStep: Step = {
 				{ stack: ctx.stack, name, keyName: name, publicKey },
 				call(ctx),
 			);
+			ctx.emit({
+				type: 'note',
+				id: imported.keyPairId,
+				messageKey: 'flow.note.keyImported',
+				vars: { path: resolvePath(publicKeyFile), name },
+			});
 			await waitForKeyPair(ctx.ec2, imported.keyPairId, waitWith(ctx));
 			return record(
 				'key-pair',
@@ -668,7 +741,8 @@ const keyPairStep: Step = {
 			ctx.emit({
 				type: 'note',
 				id: imported.keyPairId,
-				message: `${path} already holds a private key: its public key was imported as key pair ${name}`,
+				messageKey: 'flow.note.keyImportedFromPem',
+				vars: { path, name },
 			});
 			await waitForKeyPair(ctx.ec2, imported.keyPairId, waitWith(ctx));
 			return record(
@@ -679,7 +753,7 @@ const keyPairStep: Step = {
 		}
 		const created = await createKeyPair(ctx.ec2, { stack: ctx.stack, name, keyName: name }, call(ctx));
 		await writePrivateKeyFile(path, created.keyMaterial);
-		ctx.emit({ type: 'note', id: created.keyPairId, message: `private key saved to ${path} (mode 0400)` });
+		ctx.emit({ type: 'note', id: created.keyPairId, messageKey: 'flow.note.keySaved', vars: { path } });
 		await waitForKeyPair(ctx.ec2, created.keyPairId, waitWith(ctx));
 		return record(
 			'key-pair',
@@ -709,7 +783,8 @@ const keyPairStep: Step = {
 			ctx.emit({
 				type: 'note',
 				id: item.id,
-				message: `AWS's key pair is deleted; the private key file ${item.privateKeyFile} was left on disk (delete it yourself when no longer needed)`,
+				messageKey: 'flow.note.keyLeftOnDisk',
+				vars: { path: item.privateKeyFile },
 			});
 		}
 	},
@@ -719,11 +794,7 @@ const keyPairStep: Step = {
 
 export class NoImageError extends StepInputError {
 	constructor(readonly region: string) {
-		super(
-			'instance',
-			`No AMI to launch: instance.ami is not set and this account has no image named vaa* in ${region}. ` +
-				'Import the vendor VHD with `kakehashi image import`, or set instance.ami.',
-		);
+		super('instance', say('flow.error.noImage', { region }));
 		this.name = 'NoImageError';
 	}
 }
@@ -733,6 +804,48 @@ async function imageIdFor(ctx: StepContext): Promise<string> {
 	const image = await findNewestOwnImage(ctx.ec2, 'vaa', call(ctx));
 	if (!image?.ImageId) throw new NoImageError(ctx.answers.region);
 	return image.ImageId;
+}
+
+/** How long a fresh launch waits for the first lines of the system log before explaining why there are none. */
+const systemLogWaitMs = 20_000;
+
+/**
+ * GetConsoleOutput after launch (install-guide section 3): its last line shows how far the
+ * appliance booted; an empty log is normal for minutes (AWS refreshes it on its own timer), and says so.
+ * Never fails the run: the log is information, not a step.
+ */
+async function reportSystemLog(ctx: StepContext, instanceId: string): Promise<void> {
+	let text: string | undefined;
+	try {
+		text = await pollUntil(
+			`the system log of ${instanceId}`,
+			async () => {
+				const output = await getConsoleOutputText(ctx.ec2, instanceId, call(ctx));
+				return { state: output ? 'available' : 'empty', value: output };
+			},
+			(state) => state === 'available',
+			{
+				defaultTimeoutMs: systemLogWaitMs,
+				timeoutMs: Math.min(systemLogWaitMs, ctx.wait.timeoutMs ?? systemLogWaitMs),
+				...(ctx.wait.intervalMs !== undefined ? { intervalMs: ctx.wait.intervalMs } : {}),
+				...(ctx.signal ? { signal: ctx.signal } : {}),
+			},
+		);
+	} catch (error) {
+		if (ctx.signal?.aborted) throw error;
+		text = undefined;
+		if (!(error instanceof WaitTimeoutError)) return;
+	}
+	const lastLine = text
+		?.split(/\r?\n/)
+		.map((line) => line.trim())
+		.filter(Boolean)
+		.at(-1);
+	ctx.emit(
+		lastLine
+			? { type: 'note', id: instanceId, messageKey: 'flow.note.consoleLine', vars: { line: lastLine } }
+			: { type: 'note', id: instanceId, messageKey: 'flow.note.consoleEmpty' },
+	);
 }
 
 /** Bring a pending, stopping or stopped instance to running. */
@@ -752,7 +865,7 @@ async function runningInstance(ctx: StepContext, instance: Instance): Promise<In
 		state = 'stopped';
 	}
 	if (state === 'stopped') {
-		ctx.emit({ type: 'note', id: instanceId, message: 'the instance was stopped: starting it' });
+		ctx.emit({ type: 'note', id: instanceId, messageKey: 'flow.note.instanceStarting' });
 		await startInstance(ctx.ec2, instanceId, call(ctx));
 	}
 	return waitForInstanceRunning(ctx.ec2, instanceId, waitWith(ctx));
@@ -787,20 +900,26 @@ const instanceStep: Step = {
 	async assess(ctx, found) {
 		const instance = found.aws as Instance;
 		if (instance.SubnetId !== ctx.resolved.subnetId)
-			return { action: 'replace', reason: 'its subnet is replaced' };
+			return { action: 'replace', reason: parentReplaced('subnet') };
 		if (instance.KeyName !== ctx.resolved.keyName)
-			return { action: 'replace', reason: 'its key pair is replaced' };
+			return { action: 'replace', reason: parentReplaced('key-pair') };
 		const groups = instance.SecurityGroups?.map((group) => group.GroupId) ?? [];
 		if (!ctx.resolved.securityGroupId || !groups.includes(ctx.resolved.securityGroupId)) {
-			return { action: 'replace', reason: 'its security group is replaced' };
+			return { action: 'replace', reason: parentReplaced('security-group') };
 		}
 		if (ctx.answers.instance.ami && instance.ImageId !== ctx.answers.instance.ami) {
-			return { action: 'replace', reason: `AMI ${instance.ImageId} → ${ctx.answers.instance.ami}` };
+			return {
+				action: 'replace',
+				reason: say('flow.replace.ami', { from: instance.ImageId ?? '?', to: ctx.answers.instance.ami }),
+			};
 		}
 		if (instance.InstanceType && instance.InstanceType !== ctx.answers.instance.type) {
 			return {
 				action: 'keep',
-				note: `instance type is ${instance.InstanceType}, the answers say ${ctx.answers.instance.type}: change it by stopping the instance (kakehashi keeps the appliance as it is)`,
+				note: say('flow.keep.instanceType', {
+					actual: instance.InstanceType,
+					wanted: ctx.answers.instance.type,
+				}),
 			};
 		}
 		return { action: 'keep' };
@@ -808,8 +927,8 @@ const instanceStep: Step = {
 	async create(ctx) {
 		const name = instanceStep.nameOf(ctx.answers);
 		const subnetId = requireResolved(ctx.resolved.subnetId, 'instance', 'subnet');
-		const securityGroupId = requireResolved(ctx.resolved.securityGroupId, 'instance', 'security group');
-		const keyName = requireResolved(ctx.resolved.keyName, 'instance', 'key pair');
+		const securityGroupId = requireResolved(ctx.resolved.securityGroupId, 'instance', 'security-group');
+		const keyName = requireResolved(ctx.resolved.keyName, 'instance', 'key-pair');
 		const imageId = await imageIdFor(ctx);
 		const digest = ctx.state?.answersDigest ?? '';
 		// The same inputs give the same token, so a run killed after RunInstances gets the same instance
@@ -844,9 +963,17 @@ const instanceStep: Step = {
 			const found = { id: launched.InstanceId!, name, created: true };
 			await ctx.checkpoint(instanceRecord(found, launched, { clientToken }));
 			const running = await runningInstance(ctx, launched);
+			const addresses = instanceAddresses(running);
+			ctx.emit({
+				type: 'note',
+				id: found.id,
+				messageKey: 'flow.note.instanceAddress',
+				vars: { publicIp: addresses.publicIp ?? '-', privateIp: addresses.privateIp ?? '-' },
+			});
+			await reportSystemLog(ctx, found.id);
 			return instanceRecord(found, running, { clientToken });
 		}
-		throw new Error('RunInstances kept returning terminated instances for every client token tried');
+		throw new StepInputError('instance', say('flow.error.runInstancesTerminated'), name);
 	},
 	async converge(ctx, found) {
 		const running = await runningInstance(ctx, found.aws as Instance);
@@ -878,7 +1005,21 @@ export function stepFor(kind: string): Step | undefined {
 	return networkSteps.find((step) => step.kind === kind);
 }
 
-function requireResolved(value: string | undefined, kind: ResourceKind, parent: string): string {
-	if (!value) throw new StepInputError(kind, `${kind} needs its ${parent}, which is not there yet`);
+function requireResolved(value: string | undefined, kind: ResourceKind, parent: ParentKind): string {
+	if (!value) {
+		throw new StepInputError(
+			kind,
+			say('flow.error.parentMissing', {
+				kind: say(`kind.${kind}` as MessageKey),
+				parent: say(`flow.parent.${parent}`),
+			}),
+		);
+	}
 	return value;
+}
+
+type ParentKind = 'vpc' | 'subnet' | 'internet-gateway' | 'security-group' | 'key-pair';
+
+function parentReplaced(parent: ParentKind): FlowMessage {
+	return say('flow.replace.parent', { parent: say(`flow.parent.${parent}`) });
 }

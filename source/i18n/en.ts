@@ -370,6 +370,166 @@ export const en = {
 	'panel.shellFailed': 'The SSH shell to {router} failed: {message}',
 	'cli.monitorMetrics': 'Prometheus metrics at {url}',
 	'cli.monitorMetricsBad': '--metrics: “{value}” must be HOST:PORT, e.g. 127.0.0.1:9464.',
+	// AWS flow (issue 3)
+	'flow.wait.state': 'waiting: AWS reports “{state}”',
+	'flow.wait.notVisible': 'waiting: not visible yet (AWS takes a moment to show what was just created)',
+	'flow.note.rulesAdded': 'added {count} inbound rule(s) in one call',
+	'flow.keep.rulesMissing': '{count} inbound rule(s) to add',
+	'flow.keep.instanceType':
+		'the instance type is {actual}, the answers say {wanted}: kakehashi keeps the appliance as it is (change the type by stopping the instance in the console)',
+	'flow.replace.cidr': 'CIDR {from} → {to}',
+	'flow.replace.zone': 'availability zone {from} → {to}',
+	'flow.replace.name': 'name {from} → {to}',
+	'flow.replace.ami': 'AMI {from} → {to}',
+	'flow.replace.parent': 'its {parent} is replaced',
+	'flow.replace.keyMismatch': '{path} is not its private key',
+	'flow.replace.keyLost': 'its private key is not at {path} and AWS never hands it out twice',
+	'flow.replace.deletingFirst': 'deleting first: {reason}',
+	'flow.note.deleted': 'deleted',
+	'flow.note.keySaved': 'private key saved to {path} (mode 0400, owner read-only)',
+	'flow.note.keyImported': 'public key {path} imported as key pair {name}',
+	'flow.note.keyImportedFromPem':
+		'{path} already holds a private key: its public key was imported as key pair {name} (the file was not overwritten)',
+	'flow.note.keyLeftOnDisk':
+		'AWS’s copy of the key pair is deleted; the private key file {path} was left on disk (delete it yourself when no longer needed)',
+	'flow.note.instanceStarting': 'the instance was stopped: starting it',
+	'flow.note.instanceAddress': 'public IP {publicIp}, private IP {privateIp}',
+	'flow.note.consoleEmpty':
+		'The system log (GetConsoleOutput) is still empty: AWS refreshes it on its own timer, usually a few minutes after boot. This is normal; read it later in the EC2 console (Actions → Monitor and troubleshoot → Get system log).',
+	'flow.note.routeTableAssociated': 'route table {id} is still associated with {subnet}',
+	'flow.note.consoleLine': 'system log: {line}',
+	'flow.note.clockSkew':
+		'This machine’s clock is {seconds} s {direction} AWS’s. AWS rejects requests signed more than 15 minutes off: synchronise the clock with NTP (e.g. “sudo timedatectl set-ntp true”).',
+	'flow.clock.ahead': 'ahead of',
+	'flow.clock.behind': 'behind',
+	'flow.retry.throttled':
+		'{operation} was throttled by AWS ({code}); the SDK slows down and retries (attempt {attempt}).',
+	'flow.retry.transient': '{operation} failed with {code}; retrying (attempt {attempt}).',
+	'flow.retry.dependency':
+		'{code}: something still depends on it (network interfaces drain for a while after an instance is terminated); retrying (attempt {attempt}).',
+	'flow.destroy.leftAlone': 'existed before kakehashi: left alone',
+	'flow.destroy.notSupported':
+		'kakehashi destroy does not delete {kind} resources yet: delete {id} yourself.',
+	'flow.destroy.failedHead': 'Not deleted, still listed in the state file:',
+	'flow.destroy.keptHead': 'Left alone (they existed before kakehashi):',
+	'flow.error.notOurs':
+		'{kind} {id} must be replaced ({reason}) but was not created by kakehashi, so kakehashi will not delete it. Change the answers to fit it, or remove it yourself.',
+	'flow.error.keyPairMissing':
+		'Key pair “{name}” already exists in AWS but its private key is not at {path}, and AWS never hands a private key out twice. Either delete that key pair (EC2 → Key pairs) so kakehashi creates a new one, or put its PEM at that path (or point keyPair.privateKeyFile at it), or name another key pair.',
+	'flow.error.keyPairMismatch':
+		'{path} is not the private key of key pair “{name}” (the fingerprints differ). Point keyPair.privateKeyFile at the right PEM, or name another key pair.',
+	'flow.error.noImage':
+		'No AMI to launch: instance.ami is not set and this account has no image named vaa* in {region}. Import the vendor VHD first (kakehashi image import), or set instance.ami.',
+	'flow.error.mainRouteTable':
+		'Route table {id} is the main table of {vpc} and no other table can take that role back; make another table main in the console, then run destroy again.',
+	'flow.error.parentMissing': '{kind} needs its {parent}, which is not there yet.',
+	'flow.error.runInstancesTerminated':
+		'RunInstances kept returning terminated instances for every client token tried. Check the AMI and instance type, then run again.',
+	'flow.error.stopped': '{kind} {name} stopped the run: {code}. {message}',
+	'flow.error.requestId': 'AWS request id: {requestId} (quote it to AWS Support).',
+	'flow.error.regionMismatch':
+		'--region {flag} differs from region: {region} in {file}. The answers file decides where the stack lives: change one of the two.',
+	'flow.error.stateRegionMismatch':
+		'--region {flag} differs from the region {region} recorded in {file}, where the stack lives. Drop --region, or pass the state file of that region.',
+	'flow.parent.vpc': 'VPC',
+	'flow.parent.subnet': 'subnet',
+	'flow.parent.internet-gateway': 'internet gateway',
+	'flow.parent.security-group': 'security group',
+	'flow.parent.key-pair': 'key pair',
+	'awsError.unauthorized':
+		'Your IAM identity is not allowed to call {iamAction}. Ask an administrator to add {iamAction} to your policy, then run again (it resumes).',
+	'awsError.unauthorizedUnknown':
+		'Your IAM identity lacks a permission this step needs. Ask an administrator to check your policy, then run again.',
+	'awsError.authFailure':
+		'AWS did not accept the credentials: the access key ID is wrong, deleted or inactive, or the secret does not belong to it. Check which profile or keys are in use (the credentials step shows the account and identity).',
+	'awsError.clockSkew':
+		'AWS rejected the request as expired: this machine’s clock is probably off. AWS accepts at most 15 minutes of difference. Synchronise the clock with NTP, then run again.',
+	'awsError.clockSkewMeasured':
+		'AWS rejected the request as expired: this machine’s clock is {seconds} s away from AWS’s, and AWS accepts at most 15 minutes. Synchronise the clock with NTP (e.g. “sudo timedatectl set-ntp true”), then run again.',
+	'awsError.expiredToken':
+		'The temporary credentials have expired. Sign in again (for SSO: aws sso login --profile NAME), then run again.',
+	'awsError.throttled':
+		'AWS is throttling this account’s API calls. The SDK already slowed down and retried; wait a minute, then run again (it resumes).',
+	'awsError.network':
+		'Cannot reach {endpoint}. Check the network, a proxy, or --endpoint-url, then run again.',
+	'awsError.noAmi':
+		'No such AMI in this region: import one first (kakehashi image import) or give instance.ami the id of an AMI of this region.',
+	'awsError.invalidParameterValue':
+		'AWS refused a value kakehashi sent ({message}). Check the answers field it names; if it looks right, the endpoint may not support that value.',
+	'awsError.vpcLimit':
+		'This region already has as many VPCs as the account may have (5 by default). Delete an unused VPC, or ask for more in Service Quotas (Amazon VPC → VPCs per Region).',
+	'awsError.addressLimit':
+		'The account has used all its Elastic IP addresses in this region (5 by default). Release an unused one, or ask for more in Service Quotas.',
+	'awsError.igwLimit':
+		'The account has as many internet gateways as it may in this region. Delete an unused one, or ask for more in Service Quotas.',
+	'awsError.sgLimit':
+		'The VPC has as many security groups as it may. Delete an unused one, or ask for more in Service Quotas.',
+	'awsError.rulesLimit':
+		'The security group has as many rules as it may (60 inbound by default). Merge networks into fewer blocks, or ask for more in Service Quotas.',
+	'awsError.instanceLimit':
+		'The account may not run more instances (or vCPUs) of this kind in this region. Stop or terminate an unused one, or ask for more in Service Quotas (EC2 → Running On-Demand instances).',
+	'awsError.capacity':
+		'AWS has no free capacity for this instance type in that availability zone right now. Run again later, or choose another availability zone (subnet.availabilityZone) or instance type (instance.type).',
+	'awsError.unsupported':
+		'AWS does not support this request here ({message}). Usually the instance type is not offered in that availability zone: choose another zone or type.',
+	'awsError.optIn':
+		'The region is not enabled for this account (or the AMI needs a subscription). Enable the region in the account settings, or choose another region.',
+	'awsError.dependency':
+		'Something still depends on it (an instance, a network interface, another route table or group). kakehashi retried while dependencies drained; delete what still uses it, then run destroy again.',
+	'awsError.keyPairDuplicate':
+		'A key pair with that name already exists. Name another key pair, or delete that one first.',
+	'awsError.groupDuplicate':
+		'A security group with that name already exists in the VPC. Name another group, or delete that one first.',
+	'awsError.idempotentMismatch':
+		'A previous RunInstances with the same client token asked for something else. Run again; if it repeats, delete the state file’s instance record.',
+	'awsError.waitTimeout': 'AWS may still be working on it: run the same command again to resume.',
+	'awsError.duplicateStackResource':
+		'Two resources of one kind carry this stack’s tag. Delete the one you do not want (or remove its tag), then run again.',
+	'awsError.noCredentials':
+		'No AWS credentials found. Set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pass --profile, sign in with aws sso login, or try --sandbox.',
+	'awsError.internal': 'AWS had an internal error. It is usually brief: run again (it resumes).',
+	'credentials.source.env': 'environment variables (AWS_ACCESS_KEY_ID)',
+	'credentials.source.profile': 'profile “{profile}” ({type})',
+	'credentials.source.chain': 'the default chain (environment, profiles, SSO, instance role)',
+	'credentials.source.typed': 'access key typed now (kept in memory only)',
+	'credentials.source.sandbox': 'the sandbox’s test credentials',
+	'credentials.type.static': 'access key',
+	'credentials.type.sso': 'SSO',
+	'credentials.type.process': 'credential process',
+	'credentials.type.role': 'assumed role',
+	'credentials.type.webIdentity': 'web identity',
+	'credentials.type.other': 'profile',
+	'credentials.choose': 'Which credentials should kakehashi use?',
+	'credentials.verifying': 'Checking the credentials with AWS (STS GetCallerIdentity)…',
+	'credentials.verified': 'Account {account} · {arn}',
+	'credentials.failed': 'These credentials do not work: {code}. {hint}',
+	'credentials.typeKeys': 'Type an access key instead',
+	'credentials.accessKeyId': 'Access key ID',
+	'credentials.secretAccessKey': 'Secret access key (not shown, never written to disk)',
+	'credentials.saveProfile':
+		'Save these keys as a profile in ~/.aws/credentials? Type a profile name, or leave empty to keep them in memory only',
+	'credentials.saved': 'Saved as profile “{profile}” in {file} (mode 0600).',
+	'credentials.continue': 'enter: continue · esc: choose other credentials',
+	'credentials.keyIdSyntax': 'An access key ID is 16–128 letters and digits, like AKIAIOSFODNN7EXAMPLE.',
+	'region.loading': 'Asking AWS which regions this account can use (DescribeRegions)…',
+	'region.zone': 'Availability zone',
+	'region.anyZone': 'any (AWS chooses)',
+	'region.failed': 'Could not list the regions: {message}. Type the region name instead.',
+	'choice.hint': '↑/↓: choose · enter: accept · esc: back',
+	'rule.instance.typeNotOffered':
+		'{path}: the instance type “{value}” is not offered in {location}. Choose one offered there, e.g. {examples}.',
+	'rule.subnet.zoneUnknown':
+		'{path}: “{value}” is not an availability zone of {region}. Choose one of {zones}.',
+	'rule.sg.sshFromAnywhereOffer':
+		'{path}: SSH is open to the whole internet (0.0.0.0/0). Restrict it to your administrators’ addresses: {suggestion} is this machine’s public address as a /32.',
+	'rule.network.overlapsNetwork':
+		'{path}: “{value}” overlaps {other} ({otherPath}); the appliance could not tell the two networks apart. Give each site its own range.',
+	'rule.network.overlapsTunnel':
+		'{path}: “{value}” overlaps the tunnel addresses {tunnel} ({otherPath}). Choose another tunnel range, such as 172.16.0.0/30.',
+	'rule.sg.name':
+		'{path}: “{value}” is not a valid security group name: 1–255 characters of a–z, A–Z, 0–9, spaces and ._-:/()#,@[]+=&;{}!$*, not starting with sg-.',
+	'rule.tag.reserved': '{path}: “{value}” starts with aws:, which AWS reserves for its own tags.',
+	'rule.tag.characters': '{path}: “{value}” contains control characters, which AWS does not allow in tags.',
 } as const;
 
 export type Catalog = Record<keyof typeof en, string>;

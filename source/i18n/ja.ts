@@ -370,4 +370,167 @@ export const ja: Catalog = {
 	'cli.monitorMetrics': 'Prometheus メトリクス: {url}',
 	'cli.monitorMetricsBad':
 		'--metrics: 「{value}」は HOST:PORT 形式で指定してください（例: 127.0.0.1:9464）。',
+	// AWS flow (issue 3)
+	'flow.wait.state': '待機中: AWS の状態は「{state}」',
+	'flow.wait.notVisible': '待機中: まだ見えません（作成直後のリソースが AWS に現れるまで少しかかります）',
+	'flow.note.rulesAdded': 'インバウンドルールを {count} 件、1 回の呼び出しで追加しました',
+	'flow.keep.rulesMissing': '追加するインバウンドルールが {count} 件あります',
+	'flow.keep.instanceType':
+		'インスタンスタイプは {actual} ですが、回答では {wanted} です。アプライアンスはそのまま維持します（タイプの変更はコンソールでインスタンスを停止してから行ってください）',
+	'flow.replace.cidr': 'CIDR {from} → {to}',
+	'flow.replace.zone': 'アベイラビリティーゾーン {from} → {to}',
+	'flow.replace.name': '名前 {from} → {to}',
+	'flow.replace.ami': 'AMI {from} → {to}',
+	'flow.replace.parent': '{parent}が置き換えられるため',
+	'flow.replace.keyMismatch': '{path} はこのキーペアの秘密鍵ではありません',
+	'flow.replace.keyLost': '秘密鍵が {path} になく、AWS は秘密鍵を二度と渡しません',
+	'flow.replace.deletingFirst': '先に削除します: {reason}',
+	'flow.note.deleted': '削除しました',
+	'flow.note.keySaved': '秘密鍵を {path} に保存しました（モード 0400、所有者のみ読み取り可）',
+	'flow.note.keyImported': '公開鍵 {path} をキーペア {name} としてインポートしました',
+	'flow.note.keyImportedFromPem':
+		'{path} には既に秘密鍵があります。その公開鍵をキーペア {name} としてインポートしました（ファイルは上書きしていません）',
+	'flow.note.keyLeftOnDisk':
+		'AWS 側のキーペアは削除しました。秘密鍵ファイル {path} はディスクに残してあります（不要になったらご自身で削除してください）',
+	'flow.note.instanceStarting': 'インスタンスが停止していたため起動します',
+	'flow.note.instanceAddress': 'パブリック IP {publicIp}、プライベート IP {privateIp}',
+	'flow.note.consoleEmpty':
+		'システムログ（GetConsoleOutput）はまだ空です。AWS は独自の周期で更新するため、起動から数分後に表示されるのが普通です。後で EC2 コンソール（アクション → モニタリングとトラブルシューティング → システムログを取得）で確認してください。',
+	'flow.note.routeTableAssociated': 'ルートテーブル {id} はまだ {subnet} に関連付けられています',
+	'flow.note.consoleLine': 'システムログ: {line}',
+	'flow.note.clockSkew':
+		'この PC の時計は AWS より {seconds} 秒{direction}います。AWS は 15 分以上ずれた署名のリクエストを拒否します。NTP で時刻を同期してください（例: 「sudo timedatectl set-ntp true」）。',
+	'flow.clock.ahead': '進んで',
+	'flow.clock.behind': '遅れて',
+	'flow.retry.throttled':
+		'{operation} が AWS に制限されました（{code}）。SDK が速度を落として再試行します（{attempt} 回目）。',
+	'flow.retry.transient': '{operation} が {code} で失敗しました。再試行します（{attempt} 回目）。',
+	'flow.retry.dependency':
+		'{code}: まだ依存しているものがあります（インスタンス終了後もネットワークインターフェイスはしばらく残ります）。再試行します（{attempt} 回目）。',
+	'flow.destroy.leftAlone': 'kakehashi 以前から存在していたため、そのままにしました',
+	'flow.destroy.notSupported':
+		'kakehashi destroy は {kind} をまだ削除できません。{id} はご自身で削除してください。',
+	'flow.destroy.failedHead': '削除できず、状態ファイルに残したもの:',
+	'flow.destroy.keptHead': 'そのままにしたもの（kakehashi 以前から存在）:',
+	'flow.error.notOurs':
+		'{kind} {id} は置き換えが必要です（{reason}）が、kakehashi が作成したものではないため削除しません。回答をこのリソースに合わせるか、ご自身で削除してください。',
+	'flow.error.keyPairMissing':
+		'キーペア「{name}」は AWS に既にありますが、秘密鍵が {path} にありません。AWS は秘密鍵を二度と渡しません。そのキーペアを削除する（EC2 → キーペア）と kakehashi が新しく作成します。または PEM をそのパスに置く（keyPair.privateKeyFile で指定する）か、別のキーペア名を指定してください。',
+	'flow.error.keyPairMismatch':
+		'{path} はキーペア「{name}」の秘密鍵ではありません（フィンガープリントが異なります）。keyPair.privateKeyFile で正しい PEM を指定するか、別のキーペア名を指定してください。',
+	'flow.error.noImage':
+		'起動する AMI がありません。instance.ami が未指定で、{region} にこのアカウントの vaa* という名前のイメージがありません。先にベンダーの VHD をインポートする（kakehashi image import）か、instance.ami を指定してください。',
+	'flow.error.mainRouteTable':
+		'ルートテーブル {id} は {vpc} のメインルートテーブルで、その役割を引き継げる他のテーブルがありません。コンソールで別のテーブルをメインにしてから、もう一度 destroy を実行してください。',
+	'flow.error.parentMissing': '{kind} には {parent} が必要ですが、まだありません。',
+	'flow.error.runInstancesTerminated':
+		'どのクライアントトークンでも RunInstances が終了済みのインスタンスを返しました。AMI とインスタンスタイプを確認してから再実行してください。',
+	'flow.error.stopped': '{kind} {name} で停止しました: {code}。{message}',
+	'flow.error.requestId': 'AWS リクエスト ID: {requestId}（AWS サポートへの問い合わせ時に伝えてください）。',
+	'flow.error.regionMismatch':
+		'--region {flag} が {file} の region: {region} と異なります。スタックの場所は回答ファイルで決まります。どちらかを合わせてください。',
+	'flow.error.stateRegionMismatch':
+		'--region {flag} が {file} に記録されたリージョン {region}（スタックのある場所）と異なります。--region を外すか、そのリージョンの状態ファイルを指定してください。',
+	'flow.parent.vpc': 'VPC',
+	'flow.parent.subnet': 'サブネット',
+	'flow.parent.internet-gateway': 'インターネットゲートウェイ',
+	'flow.parent.security-group': 'セキュリティグループ',
+	'flow.parent.key-pair': 'キーペア',
+	'awsError.unauthorized':
+		'この IAM ID には {iamAction} を呼び出す権限がありません。管理者にポリシーへ {iamAction} を追加してもらってから再実行してください（続きから再開します）。',
+	'awsError.unauthorizedUnknown':
+		'この IAM ID には、この手順に必要な権限がありません。管理者にポリシーを確認してもらってから再実行してください。',
+	'awsError.authFailure':
+		'AWS が認証情報を受け付けませんでした。アクセスキー ID が誤っている・削除済み・無効であるか、シークレットが対応していません。使用中のプロファイルまたはキーを確認してください（認証情報の手順でアカウントと ID を表示します）。',
+	'awsError.clockSkew':
+		'リクエストが期限切れとして拒否されました。この PC の時計がずれている可能性があります。AWS が許容するずれは 15 分までです。NTP で時刻を同期してから再実行してください。',
+	'awsError.clockSkewMeasured':
+		'リクエストが期限切れとして拒否されました。この PC の時計は AWS と {seconds} 秒ずれており、AWS が許容するのは 15 分までです。NTP で時刻を同期（例: 「sudo timedatectl set-ntp true」）してから再実行してください。',
+	'awsError.expiredToken':
+		'一時的な認証情報の有効期限が切れています。もう一度サインイン（SSO の場合: aws sso login --profile 名前）してから再実行してください。',
+	'awsError.throttled':
+		'AWS がこのアカウントの API 呼び出しを制限しています。SDK は速度を落として再試行済みです。1 分ほど待ってから再実行してください（続きから再開します）。',
+	'awsError.network':
+		'{endpoint} に接続できません。ネットワーク、プロキシ、--endpoint-url を確認してから再実行してください。',
+	'awsError.noAmi':
+		'このリージョンにその AMI はありません。先にインポートする（kakehashi image import）か、instance.ami にこのリージョンの AMI ID を指定してください。',
+	'awsError.invalidParameterValue':
+		'kakehashi が送った値を AWS が受け付けませんでした（{message}）。メッセージが示す回答の項目を確認してください。正しく見える場合は、接続先がその値に対応していない可能性があります。',
+	'awsError.vpcLimit':
+		'このリージョンの VPC 数がアカウントの上限（既定 5）に達しています。不要な VPC を削除するか、Service Quotas（Amazon VPC → リージョンあたりの VPC）で引き上げを申請してください。',
+	'awsError.addressLimit':
+		'このリージョンの Elastic IP アドレスを使い切っています（既定 5）。不要なものを解放するか、Service Quotas で引き上げを申請してください。',
+	'awsError.igwLimit':
+		'このリージョンのインターネットゲートウェイ数が上限に達しています。不要なものを削除するか、Service Quotas で引き上げを申請してください。',
+	'awsError.sgLimit':
+		'この VPC のセキュリティグループ数が上限に達しています。不要なものを削除するか、Service Quotas で引き上げを申請してください。',
+	'awsError.rulesLimit':
+		'セキュリティグループのルール数が上限（既定でインバウンド 60）に達しています。ネットワークをまとめるか、Service Quotas で引き上げを申請してください。',
+	'awsError.instanceLimit':
+		'このリージョンでこの種類のインスタンス（または vCPU）をこれ以上実行できません。不要なインスタンスを停止・終了するか、Service Quotas（EC2 → オンデマンドインスタンスの実行）で引き上げを申請してください。',
+	'awsError.capacity':
+		'このアベイラビリティーゾーンには今、このインスタンスタイプの空き容量がありません。時間をおいて再実行するか、別のゾーン（subnet.availabilityZone）またはインスタンスタイプ（instance.type）を選んでください。',
+	'awsError.unsupported':
+		'ここではこのリクエストに対応していません（{message}）。多くの場合、そのアベイラビリティーゾーンでインスタンスタイプが提供されていません。別のゾーンかタイプを選んでください。',
+	'awsError.optIn':
+		'このリージョンはアカウントで有効になっていません（または AMI にサブスクリプションが必要です）。アカウント設定でリージョンを有効にするか、別のリージョンを選んでください。',
+	'awsError.dependency':
+		'まだ依存しているもの（インスタンス、ネットワークインターフェイス、別のルートテーブルやグループ）があります。依存関係が解消されるまで再試行しました。使用しているものを削除してから、もう一度 destroy を実行してください。',
+	'awsError.keyPairDuplicate':
+		'同じ名前のキーペアが既にあります。別の名前にするか、先にそれを削除してください。',
+	'awsError.groupDuplicate':
+		'VPC に同じ名前のセキュリティグループが既にあります。別の名前にするか、先にそれを削除してください。',
+	'awsError.idempotentMismatch':
+		'同じクライアントトークンの以前の RunInstances が別の内容を要求していました。再実行してください。繰り返す場合は状態ファイルのインスタンスの記録を削除してください。',
+	'awsError.waitTimeout':
+		'AWS はまだ処理中の可能性があります。同じコマンドを再実行すると続きから再開します。',
+	'awsError.duplicateStackResource':
+		'同じ種類のリソース 2 つにこのスタックのタグが付いています。不要な方を削除する（またはタグを外す）してから再実行してください。',
+	'awsError.noCredentials':
+		'AWS の認証情報が見つかりません。AWS_PROFILE か AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY を設定する、--profile を指定する、aws sso login でサインインする、または --sandbox をお試しください。',
+	'awsError.internal':
+		'AWS 内部でエラーが発生しました。通常は一時的なものです。再実行してください（続きから再開します）。',
+	'credentials.source.env': '環境変数（AWS_ACCESS_KEY_ID）',
+	'credentials.source.profile': 'プロファイル「{profile}」（{type}）',
+	'credentials.source.chain': '既定の検索順（環境変数、プロファイル、SSO、インスタンスロール）',
+	'credentials.source.typed': '今入力したアクセスキー（メモリ上のみ）',
+	'credentials.source.sandbox': 'サンドボックスのテスト用認証情報',
+	'credentials.type.static': 'アクセスキー',
+	'credentials.type.sso': 'SSO',
+	'credentials.type.process': '認証情報プロセス',
+	'credentials.type.role': 'ロールの引き受け',
+	'credentials.type.webIdentity': 'Web ID',
+	'credentials.type.other': 'プロファイル',
+	'credentials.choose': 'どの認証情報を使いますか？',
+	'credentials.verifying': 'AWS で認証情報を確認しています（STS GetCallerIdentity）…',
+	'credentials.verified': 'アカウント {account} · {arn}',
+	'credentials.failed': 'この認証情報は使えません: {code}。{hint}',
+	'credentials.typeKeys': 'アクセスキーを入力する',
+	'credentials.accessKeyId': 'アクセスキー ID',
+	'credentials.secretAccessKey': 'シークレットアクセスキー（表示せず、ディスクにも書きません）',
+	'credentials.saveProfile':
+		'このキーを ~/.aws/credentials にプロファイルとして保存しますか？ プロファイル名を入力してください（空欄ならメモリ上のみ）',
+	'credentials.saved': 'プロファイル「{profile}」として {file} に保存しました（モード 0600）。',
+	'credentials.continue': 'Enter: 次へ · Esc: 別の認証情報を選ぶ',
+	'credentials.keyIdSyntax': 'アクセスキー ID は 16〜128 文字の英数字です（例: AKIAIOSFODNN7EXAMPLE）。',
+	'region.loading': 'このアカウントで使えるリージョンを AWS に問い合わせています（DescribeRegions）…',
+	'region.zone': 'アベイラビリティーゾーン',
+	'region.anyZone': '指定しない（AWS が選択）',
+	'region.failed': 'リージョンを一覧できませんでした: {message}。リージョン名を入力してください。',
+	'choice.hint': '↑/↓: 選択 · Enter: 決定 · Esc: 戻る',
+	'rule.instance.typeNotOffered':
+		'{path}: インスタンスタイプ「{value}」は {location} では提供されていません。提供されているもの（例: {examples}）を選んでください。',
+	'rule.subnet.zoneUnknown':
+		'{path}: 「{value}」は {region} のアベイラビリティーゾーンではありません。{zones} から選んでください。',
+	'rule.sg.sshFromAnywhereOffer':
+		'{path}: SSH がインターネット全体（0.0.0.0/0）に開いています。管理者のアドレスに限定してください。{suggestion} はこの PC のパブリックアドレス（/32）です。',
+	'rule.network.overlapsNetwork':
+		'{path}: 「{value}」は {other}（{otherPath}）と重なっています。アプライアンスが 2 つのネットワークを区別できません。拠点ごとに別の範囲にしてください。',
+	'rule.network.overlapsTunnel':
+		'{path}: 「{value}」はトンネルアドレス {tunnel}（{otherPath}）と重なっています。172.16.0.0/30 など別のトンネル範囲を選んでください。',
+	'rule.sg.name':
+		'{path}: 「{value}」はセキュリティグループ名に使えません。a–z、A–Z、0–9、空白、._-:/()#,@[]+=&;{}!$* の 1〜255 文字で、sg- で始めないでください。',
+	'rule.tag.reserved':
+		'{path}: 「{value}」は aws: で始まっています。aws: は AWS 自身のタグ用に予約されています。',
+	'rule.tag.characters': '{path}: 「{value}」には制御文字が含まれています。AWS のタグには使えません。',
 };

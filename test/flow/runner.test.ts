@@ -326,7 +326,8 @@ describe('key pairs', () => {
 		});
 		expect(await findKeyPairById(ec2, orphan.keyPairId)).toBeUndefined();
 		const replaced = events.find((event) => event.kind === 'key-pair' && event.action === 'replace');
-		expect(replaced?.message).toContain('cannot be recovered');
+		expect(replaced?.messageKey).toBe('flow.replace.deletingFirst');
+		expect(replaced?.message).toContain('never hands it out twice');
 		await expectOneOfEach(stack, statePath);
 		await destroyFlow({ ec2, statePath, timings: fastFlowTimings });
 		await expectNothingTagged(stack);

@@ -77,6 +77,23 @@ export const INSTANCE_TYPES: readonly string[] = [
 
 export const DEFAULT_INSTANCE_TYPE = 't2.micro';
 
+/**
+ * Types a region (or one of its zones) does not offer, so that DescribeInstanceTypeOfferings and
+ * RunInstances' `Unsupported` can be exercised: the previous generation is gone from Osaka, and the
+ * larger c5 from Tokyo's first zone (as real regions lack some types in some zones).
+ */
+const NOT_OFFERED: Readonly<Record<string, readonly string[]>> = {
+	'ap-northeast-3': ['t2.micro', 't2.small', 't2.medium'],
+	'ap-northeast-1a': ['c5.xlarge'],
+};
+
+/** Whether a type is on offer in a region, or in one zone of it (a zone offers what its region does, minus its own gaps). */
+export function isTypeOffered(instanceType: string, regionName: string, zoneName?: string): boolean {
+	if (!INSTANCE_TYPES.includes(instanceType)) return false;
+	if (NOT_OFFERED[regionName]?.includes(instanceType)) return false;
+	return zoneName === undefined || !NOT_OFFERED[zoneName]?.includes(instanceType);
+}
+
 /** `ip-10-0-0-5.ap-northeast-1.compute.internal` (`ec2.internal` in us-east-1). */
 export function privateDnsName(regionName: string, ip: string): string {
 	const suffix = regionName === 'us-east-1' ? 'ec2.internal' : `${regionName}.compute.internal`;

@@ -13,6 +13,7 @@ import { SeededRandom } from './random.js';
 import { SANDBOX_CREDENTIALS, verifySigV4 } from './sigv4.js';
 import { DEFAULT_ACCOUNT_ID, newSandboxState, type SandboxState } from './state.js';
 import { createStoreView, type Ec2SandboxStore, type SandboxChange } from './store-view.js';
+import { handleSts, renderStsError, scopeServiceOf } from './sts-service.js';
 
 export type Ec2SandboxOptions = {
 	/** 0 (the default) picks a free port. */
@@ -60,7 +61,12 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** A response in the protocol of one AWS service the sandbox serves on its single endpoint. */
 type SandboxService = {
 	isValidRegion(region: string): boolean;
-	handle(params: QueryParams, region: string, requestId: string): Promise<ServiceResponse>;
+	handle(
+		params: QueryParams,
+		region: string,
+		requestId: string,
+		accessKeyId: string,
+	): Promise<ServiceResponse>;
 	errorResponse(error: Ec2Error, requestId: string): ServiceResponse;
 };
 
@@ -150,6 +156,13 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 			},
 			errorResponse: (error, requestId) => ec2.errorResponse(error, requestId),
 		},
+		sts: {
+			// STS is global: any region AWS knows signs for it.
+			isValidRegion: (region) => regionFacts(region) !== undefined,
+			handle: async (params, _region, requestId, accessKeyId) =>
+				handleSts(params, { accountId: state.accountId, accessKeyId }, requestId),
+			errorResponse: renderStsError,
+		},
 	};
 	const secrets = new Map([[SANDBOX_CREDENTIALS.accessKeyId, SANDBOX_CREDENTIALS.secretAccessKey]]);
 
@@ -158,14 +171,16 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 		body: Buffer,
 		requestId: string,
 	): Promise<ServiceResponse> {
-		const fallback = services.ec2 as SandboxService;
+		// Errors found before the signature is verified are still worded in the protocol of the service asked.
+		const asked = scopeServiceOf(request.headers.authorization) ?? 'ec2';
+		const fallback = (Object.hasOwn(services, asked) ? services[asked] : services.ec2) as SandboxService;
 		try {
 			const verified = verifySigV4(
 				{ method: request.method ?? 'GET', url: request.url ?? '/', rawHeaders: request.rawHeaders, body },
 				(accessKeyId) => secrets.get(accessKeyId),
 				now(),
 			);
-			const service = services[verified.service];
+			const service = Object.hasOwn(services, verified.service) ? services[verified.service] : undefined;
 			if (!service) {
 				throw new Ec2Error(
 					'SignatureDoesNotMatch',
@@ -177,7 +192,12 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 				throw new Ec2Error('SignatureDoesNotMatch', 'Credential should be scoped to a valid region. ', 403);
 			}
 			try {
-				return await service.handle(requestParams(request, body), verified.region, requestId);
+				return await service.handle(
+					requestParams(request, body),
+					verified.region,
+					requestId,
+					verified.accessKeyId,
+				);
 			} catch (error) {
 				if (error instanceof Ec2Error) {
 					return service.errorResponse(error, requestId);

@@ -1,5 +1,12 @@
 import { allocatePrivateIps, allocatePublicIp } from '../addresses.js';
-import { DEFAULT_INSTANCE_TYPE, INSTANCE_TYPES, privateDnsName, publicDnsName, zonesOf } from '../catalog.js';
+import {
+	DEFAULT_INSTANCE_TYPE,
+	INSTANCE_TYPES,
+	isTypeOffered,
+	privateDnsName,
+	publicDnsName,
+	zonesOf,
+} from '../catalog.js';
 import { applianceBootLog } from '../console-output.js';
 import type { ActionContext, ActionTable } from '../context.js';
 import { Ec2Error, invalidParameterCombination, invalidParameterValue, missingParameter } from '../errors.js';
@@ -381,6 +388,20 @@ export const instanceActions: ActionTable = {
 			throw resourceKinds.keyPair.notFound(keyName);
 		}
 		const plan = networkPlan(context);
+		if (!isTypeOffered(instanceType, context.regionName, plan.subnet.availabilityZone)) {
+			throw new Ec2Error(
+				'Unsupported',
+				`Your requested instance type (${instanceType}) is not supported in your requested Availability Zone (${plan.subnet.availabilityZone}). Please retry your request by not specifying an Availability Zone or choosing ${zonesOf(
+					context.regionName,
+				)
+					.map((zone) => zone.zoneName)
+					.filter(
+						(zone) =>
+							zone !== plan.subnet.availabilityZone && isTypeOffered(instanceType, context.regionName, zone),
+					)
+					.join(', ')}.`,
+			);
+		}
 		if (plan.privateIp !== undefined && count > 1) {
 			throw invalidParameterCombination(
 				'A private IP address can only be specified when launching one instance.',

@@ -1,8 +1,39 @@
-import { REGIONS, regionFacts, zonesOf } from '../catalog.js';
+import { INSTANCE_TYPES, isTypeOffered, REGIONS, regionFacts, zonesOf } from '../catalog.js';
 import type { ActionTable } from '../context.js';
 import { invalidParameterValue } from '../errors.js';
 import { applyFilters, parseFilters } from '../filters.js';
+import { paginate } from '../pagination.js';
 import { xmlList } from '../xml.js';
+
+type Offering = { instanceType: string; locationType: string; location: string };
+
+/** Every (type, location) pair of the region, for the location type asked. */
+function offeringsOf(regionName: string, locationType: string): Offering[] {
+	const zones = zonesOf(regionName);
+	switch (locationType) {
+		case 'region':
+			return INSTANCE_TYPES.filter((type) => isTypeOffered(type, regionName)).map((instanceType) => ({
+				instanceType,
+				locationType,
+				location: regionName,
+			}));
+		case 'availability-zone':
+		case 'availability-zone-id':
+			return zones.flatMap((zone) =>
+				INSTANCE_TYPES.filter((type) => isTypeOffered(type, regionName, zone.zoneName)).map(
+					(instanceType) => ({
+						instanceType,
+						locationType,
+						location: locationType === 'availability-zone' ? zone.zoneName : zone.zoneId,
+					}),
+				),
+			);
+		default:
+			throw invalidParameterValue(
+				`Value (${locationType}) for parameter locationType is invalid. Valid values: region, availability-zone, availability-zone-id, outpost`,
+			);
+	}
+}
 
 export const regionActions: ActionTable = {
 	DescribeRegions(context) {
@@ -27,6 +58,36 @@ export const regionActions: ActionTable = {
 				regionEndpoint: `ec2.${region.name}.amazonaws.com`,
 				optInStatus: region.optInStatus,
 			})),
+		};
+	},
+
+	/** Which instance types are on offer where (EC2 API reference: DescribeInstanceTypeOfferings). */
+	DescribeInstanceTypeOfferings(context) {
+		const locationType = context.params.string('LocationType') ?? 'region';
+		const filtered = applyFilters(
+			offeringsOf(context.regionName, locationType),
+			parseFilters(context.params),
+			{
+				'instance-type': (offering) => offering.instanceType,
+				location: (offering) => offering.location,
+			},
+		);
+		const page = paginate(
+			filtered,
+			context.params,
+			(offering) => `${offering.location}/${offering.instanceType}`,
+			{
+				min: 5,
+				max: 1000,
+			},
+		);
+		return {
+			instanceTypeOfferingSet: xmlList(page.items, (offering) => ({
+				instanceType: offering.instanceType,
+				locationType: offering.locationType,
+				location: offering.location,
+			})),
+			...(page.nextToken ? { nextToken: page.nextToken } : {}),
 		};
 	},
 
