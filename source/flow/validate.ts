@@ -102,15 +102,48 @@ export function validateSubnetCidr(value: string, vpcCidr: string, path = 'subne
 	return issues;
 }
 
-export function validateSshSources(values: string[], path = 'securityGroup.sshFrom'): AnswerIssue[] {
+/**
+ * SSH sources: CIDR blocks; 0.0.0.0/0 is a warning, and when the caller knows this machine's public
+ * address (`adminAddress`), the warning offers it as a /32 to use instead.
+ */
+export function validateSshSources(
+	values: string[],
+	path = 'securityGroup.sshFrom',
+	context: { adminAddress?: string } = {},
+): AnswerIssue[] {
 	const issues: AnswerIssue[] = [];
+	const admin =
+		context.adminAddress && !checkIpv4(context.adminAddress, 'admin')
+			? `${context.adminAddress.trim()}/32`
+			: undefined;
 	values.forEach((value, index) => {
 		const checked = checkCidr(value, `${path}[${index}]`);
 		if (!checked.ok) issues.push(checked.issue);
-		else if (value.trim() === anywhere)
-			issues.push(issue(`${path}[${index}]`, 'sg.sshFromAnywhere', {}, 'warning'));
+		else if (value.trim() === anywhere) {
+			issues.push(
+				admin
+					? issue(`${path}[${index}]`, 'sg.sshFromAnywhereOffer', { suggestion: admin }, 'warning')
+					: issue(`${path}[${index}]`, 'sg.sshFromAnywhere', {}, 'warning'),
+			);
+		}
 	});
 	return issues;
+}
+
+/**
+ * Security group names in a VPC (EC2 API reference, CreateSecurityGroup): up to 255 characters of
+ * a–z, A–Z, 0–9, spaces and ._-:/()#,@[]+=&;{}!$*, and not starting with `sg-`.
+ */
+export function validateSecurityGroupName(value: string, path = 'securityGroup.name'): AnswerIssue[] {
+	if (
+		value.length === 0 ||
+		value.length > 255 ||
+		!/^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]+$/.test(value) ||
+		value.toLowerCase().startsWith('sg-')
+	) {
+		return [issue(path, 'sg.name', { value })];
+	}
+	return [];
 }
 
 /** AWS: key pair names are up to 255 ASCII characters; we also refuse edge spaces, which hide in consoles. */
@@ -126,9 +159,81 @@ export function validateStackName(value: string, path = 'name'): AnswerIssue[] {
 	return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value) ? [] : [issue(path, 'stack.name', { value })];
 }
 
-/** Tag values: up to 256 Unicode characters (AWS tag rules). */
+/**
+ * Tag values (EC2 user guide, tag restrictions): 1–256 Unicode characters, no control characters,
+ * and not starting with `aws:` in any case, which AWS reserves for its own tags.
+ */
 export function validateTagValue(value: string, path: string): AnswerIssue[] {
-	return [...value].length > 256 || value.length === 0 ? [issue(path, 'tag.value', { value })] : [];
+	if ([...value].length > 256 || value.length === 0) return [issue(path, 'tag.value', { value })];
+	if (/[\u0000-\u001f\u007f]/.test(value))
+		return [issue(path, 'tag.characters', { value: JSON.stringify(value) })];
+	if (value.toLowerCase().startsWith('aws:')) return [issue(path, 'tag.reserved', { value })];
+	return [];
+}
+
+type NamedRange = { path: string; value: string; range: IPv4CidrRange; owner: string };
+
+/**
+ * Every site network against every other (multi-tenant: tenants' LANs must not overlap each other,
+ * or the appliance cannot tell them apart) and every tunnel address against every network.
+ * Networks of one owner may overlap (the security group's user networks are the site's own LANs).
+ */
+export function validateNetworkOverlaps(answers: Answers): AnswerIssue[] {
+	const issues: AnswerIssue[] = [];
+	const networks: NamedRange[] = [];
+	const add = (path: string, value: string, owner: string) => {
+		const checked = checkCidr(value, path);
+		if (checked.ok) networks.push({ path, value, range: checked.range, owner });
+	};
+	for (const [index, value] of answers.securityGroup.userNetworks.entries()) {
+		add(`securityGroup.userNetworks[${index}]`, value, 'users');
+	}
+	for (const [peerIndex, peer] of answers.peers.entries()) {
+		for (const [index, value] of peer.lan.entries()) {
+			add(`peers[${peerIndex}].lan[${index}]`, value, `peer:${peer.name}`);
+		}
+	}
+	const peerNetworks = networks.filter((network) => network.owner.startsWith('peer:'));
+	peerNetworks.forEach((network, index) => {
+		for (const other of peerNetworks.slice(index + 1)) {
+			if (other.owner !== network.owner && other.range.isOverlapping(network.range)) {
+				issues.push(
+					issue(other.path, 'network.overlapsNetwork', {
+						value: other.value,
+						other: network.value,
+						otherPath: network.path,
+					}),
+				);
+			}
+		}
+	});
+	const tunnels: { path: string; value: string }[] = [
+		{ path: 'appliance.tunnelAddress', value: answers.appliance.tunnelAddress },
+		...answers.peers.flatMap((peer, index) =>
+			peer.tunnelAddress ? [{ path: `peers[${index}].tunnelAddress`, value: peer.tunnelAddress }] : [],
+		),
+	];
+	const vpc = checkCidr(answers.vpc.cidr, 'vpc.cidr');
+	const against = [
+		...networks,
+		...(vpc.ok ? [{ path: 'vpc.cidr', value: answers.vpc.cidr, range: vpc.range, owner: 'vpc' }] : []),
+	];
+	for (const tunnel of tunnels) {
+		const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(tunnel.value.trim());
+		if (!match || !Validator.isValidIPv4CidrNotation(tunnel.value.trim())[0]) continue;
+		const range = IPv4CidrRange.fromCidr(`${networkAddress(tunnel.value.trim())}/${match[2]}`);
+		const clash = against.find((network) => network.range.isOverlapping(range));
+		if (clash) {
+			issues.push(
+				issue(clash.path, 'network.overlapsTunnel', {
+					value: clash.value,
+					tunnel: tunnel.value,
+					otherPath: tunnel.path,
+				}),
+			);
+		}
+	}
+	return issues;
 }
 
 export function validateInstanceType(value: string, path = 'instance.type'): AnswerIssue[] {
@@ -184,6 +289,8 @@ export function validateAnswers(answers: Answers): AnswerIssue[] {
 			);
 		}
 	}
+	issues.push(...validateNetworkOverlaps(answers));
+	issues.push(...validateSecurityGroupName(answers.securityGroup.name));
 	issues.push(...validateKeyPairName(answers.keyPair.name));
 	if (!answers.keyPair.privateKeyFile && !answers.keyPair.publicKeyFile) {
 		issues.push(issue('keyPair.privateKeyFile', 'keyPair.needFile'));
