@@ -370,6 +370,44 @@ export const en = {
 	'panel.shellFailed': 'The SSH shell to {router} failed: {message}',
 	'cli.monitorMetrics': 'Prometheus metrics at {url}',
 	'cli.monitorMetricsBad': '--metrics: “{value}” must be HOST:PORT, e.g. 127.0.0.1:9464.',
+	// Modes and configs (issue 7)
+	'rule.vpn.amazonAsn.range':
+		'{path}: {value} is not a private ASN. The Amazon side of a virtual private gateway takes 64512–65534 or 4200000000–4294967294 (default 64512).',
+	'rule.vpn.asn.range':
+		'{path}: {value} is not a BGP ASN AWS accepts (1–4294967294). Use your router’s ASN, e.g. 65000.',
+	'rule.vpn.asn.reserved':
+		'{path}: AWS reserves ASN {value} (7224, 9059, 10124 and 17943 are refused for customer gateways). Choose another, e.g. 65000.',
+	'rule.vpn.asn.sameAsAmazon':
+		'{path}: ASN {value} is also the Amazon side’s ASN; BGP would not form. Give the customer gateway a different ASN, e.g. 65000.',
+	'rule.vpn.psk.length': '{path}: a tunnel pre-shared key needs 8–64 characters; this one has {length}.',
+	'rule.vpn.psk.characters':
+		'{path}: AWS accepts only letters, digits, "." and "_" in a tunnel pre-shared key. Remove the other characters.',
+	'rule.vpn.psk.leadingZero':
+		'{path}: AWS refuses a tunnel pre-shared key that starts with 0. Change the first character.',
+	'rule.vpn.insideCidr.prefix': '{path}: "{value}" must be a /30 (four addresses), like 169.254.10.0/30.',
+	'rule.vpn.insideCidr.linkLocal':
+		'{path}: "{value}" is not inside 169.254.0.0/16. Pick a /30 such as 169.254.10.0/30.',
+	'rule.vpn.insideCidr.reserved':
+		'{path}: AWS reserves "{value}" (169.254.0.0/30 to 169.254.5.0/30 and 169.254.169.252/30). Pick another /30.',
+	'rule.vpn.insideCidr.duplicate':
+		'{path}: "{value}" is already used by {other}; inside CIDRs must be unique per virtual private gateway.',
+	'rule.vpn.ikeVersion': '{path}: "{value}" is not an IKE version AWS offers ({allowed}).',
+	'rule.vpn.proposal': '{path}: "{value}" is not offered by AWS; choose from {allowed}.',
+	'rule.vpn.lifetime.range': '{path}: {value} s is outside the {min}–{max} s AWS allows.',
+	'rule.vpn.lifetime.order':
+		'{path}: the phase 2 lifetime ({phase2} s) must be shorter than the phase 1 lifetime ({phase1} s).',
+	'rule.vpn.dpdTimeout': '{path}: AWS needs a DPD timeout of 30 seconds or more (got {value}).',
+	'rule.tenant.duplicateName':
+		'{path}: the ISAKMP name "{value}" is already used by {other}. Every tenant needs its own name (vaa1, vaa2, …).',
+	'rule.tenant.duplicateTunnel':
+		'{path}: the appliance tunnel interface "{value}" is already used by {other}. Give each tenant its own (tunnel1, tunnel2, …).',
+	'rule.tenant.tunnelName': '{path}: "{value}" is not a tunnel interface name (like tunnel1).',
+	'rule.tenant.l2tpv3Same':
+		'{path}: the local and remote L2TPv3 IDs are both {value}; they must differ (e.g. 11 and 12).',
+	'rule.tenant.duplicateL2tpv3':
+		'{path}: the L2TPv3 ID {value} is already used by {other}. Every tenant needs its own pair (11/12, 21/22, …).',
+	'rule.tenant.duplicatePsk':
+		'{path}: the same pre-shared key as {other}. Every tenant needs its own key; omit psk to have one generated.',
 	// AWS flow (issue 3)
 	'flow.wait.state': 'waiting: AWS reports “{state}”',
 	'flow.wait.notVisible': 'waiting: not visible yet (AWS takes a moment to show what was just created)',

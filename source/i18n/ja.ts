@@ -370,6 +370,45 @@ export const ja: Catalog = {
 	'cli.monitorMetrics': 'Prometheus メトリクス: {url}',
 	'cli.monitorMetricsBad':
 		'--metrics: 「{value}」は HOST:PORT 形式で指定してください（例: 127.0.0.1:9464）。',
+	// Modes and configs (issue 7)
+	'rule.vpn.amazonAsn.range':
+		'{path}: {value} はプライベート ASN ではありません。仮想プライベートゲートウェイの Amazon 側 ASN は 64512–65534 または 4200000000–4294967294 です（既定値 64512）。',
+	'rule.vpn.asn.range':
+		'{path}: {value} は AWS が受け付ける BGP ASN（1–4294967294）ではありません。ルーターの ASN（例: 65000）を指定してください。',
+	'rule.vpn.asn.reserved':
+		'{path}: ASN {value} は AWS の予約済み ASN です（7224、9059、10124、17943 はカスタマーゲートウェイに使えません）。65000 など別の値を選んでください。',
+	'rule.vpn.asn.sameAsAmazon':
+		'{path}: ASN {value} は Amazon 側の ASN と同じで、BGP が確立しません。カスタマーゲートウェイには別の ASN（例: 65000）を指定してください。',
+	'rule.vpn.psk.length': '{path}: トンネルの事前共有鍵は 8–64 文字です（現在 {length} 文字）。',
+	'rule.vpn.psk.characters':
+		'{path}: トンネルの事前共有鍵に使えるのは英字、数字、「.」と「_」だけです。それ以外の文字を取り除いてください。',
+	'rule.vpn.psk.leadingZero':
+		'{path}: AWS は 0 で始まる事前共有鍵を受け付けません。先頭の文字を変えてください。',
+	'rule.vpn.insideCidr.prefix':
+		'{path}: "{value}" は /30（4 アドレス）にしてください（例: 169.254.10.0/30）。',
+	'rule.vpn.insideCidr.linkLocal':
+		'{path}: "{value}" は 169.254.0.0/16 の範囲外です。169.254.10.0/30 のような /30 を選んでください。',
+	'rule.vpn.insideCidr.reserved':
+		'{path}: "{value}" は AWS の予約範囲です（169.254.0.0/30〜169.254.5.0/30 と 169.254.169.252/30）。別の /30 を選んでください。',
+	'rule.vpn.insideCidr.duplicate':
+		'{path}: "{value}" は {other} で使用済みです。内部 CIDR は仮想プライベートゲートウェイごとに一意である必要があります。',
+	'rule.vpn.ikeVersion': '{path}: "{value}" は AWS が提供する IKE バージョン（{allowed}）ではありません。',
+	'rule.vpn.proposal': '{path}: "{value}" は AWS で使えません。{allowed} から選んでください。',
+	'rule.vpn.lifetime.range': '{path}: {value} 秒は AWS が許す {min}–{max} 秒の範囲外です。',
+	'rule.vpn.lifetime.order':
+		'{path}: フェーズ 2 のライフタイム（{phase2} 秒）はフェーズ 1 のライフタイム（{phase1} 秒）より短くしてください。',
+	'rule.vpn.dpdTimeout': '{path}: AWS の DPD タイムアウトは 30 秒以上が必要です（指定値 {value}）。',
+	'rule.tenant.duplicateName':
+		'{path}: ISAKMP 名 "{value}" は {other} で使用済みです。テナントごとに別の名前（vaa1、vaa2…）が必要です。',
+	'rule.tenant.duplicateTunnel':
+		'{path}: アプライアンスのトンネルインターフェース "{value}" は {other} で使用済みです。テナントごとに別のもの（tunnel1、tunnel2…）を指定してください。',
+	'rule.tenant.tunnelName': '{path}: "{value}" はトンネルインターフェース名（例: tunnel1）ではありません。',
+	'rule.tenant.l2tpv3Same':
+		'{path}: L2TPv3 のローカル ID とリモート ID がどちらも {value} です。異なる値にしてください（例: 11 と 12）。',
+	'rule.tenant.duplicateL2tpv3':
+		'{path}: L2TPv3 ID {value} は {other} で使用済みです。テナントごとに別の組（11/12、21/22…）が必要です。',
+	'rule.tenant.duplicatePsk':
+		'{path}: {other} と同じ事前共有鍵です。テナントごとに別の鍵が必要です。psk を省略すると自動生成されます。',
 	// AWS flow (issue 3)
 	'flow.wait.state': '待機中: AWS の状態は「{state}」',
 	'flow.wait.notVisible': '待機中: まだ見えません（作成直後のリソースが AWS に現れるまで少しかかります）',
