@@ -11,7 +11,7 @@ import { tempDir } from '../e2e/cli-helpers.js';
 
 const enter = '\r';
 const backspace = '\x7f';
-const escape = '\x1b';
+const esc = '\x1b';
 
 type Rendered = ReturnType<typeof render>;
 
@@ -152,7 +152,7 @@ describe('wizard driven by keystrokes against the sandbox', () => {
 		await retype(app, '172.31.0.0/16');
 		await press(app, enter);
 		await waitFor(app, '10.255.0.0/16 に切り替え');
-		await press(app, escape);
+		await press(app, esc);
 		await waitFor(app, 'スタック名');
 	});
 });
