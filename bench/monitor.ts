@@ -171,7 +171,7 @@ async function idleCpuPanel(seconds: number): Promise<void> {
 	poller.start();
 	const stdout = new NullTerminal() as unknown as NodeJS.WriteStream;
 	const app = render(
-		createElement(I18nProvider, { lang: 'en' }, createElement(MonitorApp, { monitors: [monitor] })),
+		createElement(I18nProvider, { lang: 'en', children: createElement(MonitorApp, { monitors: [monitor] }) }),
 		{
 			stdout,
 			stdin: process.stdin,
