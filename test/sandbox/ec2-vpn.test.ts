@@ -112,7 +112,10 @@ describe('virtual private gateways', () => {
 			ec2.send(new CreateVpnGatewayCommand({ Type: 'ipsec.1', AmazonSideAsn: 65535 })),
 			'InvalidParameterValue',
 		);
-		await expectError(ec2.send(new CreateVpnGatewayCommand({ Type: 'ipsec.2' })), 'InvalidParameterValue');
+		await expectError(
+			ec2.send(new CreateVpnGatewayCommand({ Type: 'ipsec.2' as 'ipsec.1' })),
+			'InvalidParameterValue',
+		);
 	});
 
 	test('attaching → attached; in use while attached; detaching → detached; then deletable', async () => {
