@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
 	AttachVpnGatewayCommand,
 	CreateCustomerGatewayCommand,
@@ -482,4 +485,29 @@ describe('VPN connections', () => {
 			'InvalidCustomerGatewayID.NotFound',
 		);
 	});
+});
+
+test('telemetry set through the store hook is saved with the sandbox state', async () => {
+	const directory = await mkdtemp(join(tmpdir(), 'kakehashi-vpn-'));
+	onTestFinished(() => rm(directory, { recursive: true, force: true }));
+	const stateFile = join(directory, 'sandbox.json');
+	const first = await startEc2Sandbox({ stateFile, timings: { instanceRunningMs: STEP_MS } });
+	const client = (endpoint: string) =>
+		new EC2Client({ endpoint, region: 'ap-northeast-1', credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 });
+	const ec2 = client(first.endpoint);
+	const created = await connection(ec2, await gateways(ec2), false);
+	const id = created.VpnConnectionId as string;
+	const outside = created.Options?.TunnelOptions?.[0]?.OutsideIpAddress as string;
+	expect(first.store.setTunnelTelemetry(id, outside, 'UP')).toBe(true);
+	ec2.destroy();
+	await first.close();
+	const second = await startEc2Sandbox({ stateFile, timings: { instanceRunningMs: STEP_MS } });
+	onTestFinished(() => second.close());
+	const again = client(second.endpoint);
+	onTestFinished(() => again.destroy());
+	const described = await again.send(new DescribeVpnConnectionsCommand({ VpnConnectionIds: [id] }));
+	const telemetry = described.VpnConnections?.[0]?.VgwTelemetry?.find(
+		(entry) => entry.OutsideIpAddress === outside,
+	);
+	expect(telemetry?.Status).toBe('UP');
 });

@@ -273,6 +273,10 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 				listeners.add(listener);
 				return () => listeners.delete(listener);
 			},
+			// VPN telemetry set by the simulated routers survives a restart like any other change.
+			() => {
+				if (options.stateFile) saveState(options.stateFile, state);
+			},
 		),
 		setFaults: (next) => faults.set(next),
 		actionsSeen: () => ec2.actionsSeen,
