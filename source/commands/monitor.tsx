@@ -1,10 +1,15 @@
 import { dirname, resolve } from 'node:path';
-import type { SecurityGroup } from '@aws-sdk/client-ec2';
+import {
+	DescribeCustomerGatewaysCommand,
+	DescribeVpnConnectionsCommand,
+	type SecurityGroup,
+} from '@aws-sdk/client-ec2';
 import { render } from 'ink';
 import { Registry } from 'prom-client';
 import { findSecurityGroupById } from '../aws/security-group.js';
 import type { GlobalOptions } from '../cli.js';
 import { findResource, loadState, type RouterRecord, type State, saveState } from '../flow/state.js';
+import { telemetryByCustomerAddress } from '../monitor/aws-telemetry.js';
 import {
 	describeSessionError,
 	type HostKeyPolicy,
@@ -20,8 +25,9 @@ import { RouterPoller } from '../monitor/poller.js';
 import { adoptMonitor, type MonitorContext, RouterMonitor } from '../monitor/router-monitor.js';
 import { unreachableSnapshot } from '../monitor/snapshot.js';
 import { runSshShell } from '../monitor/ssh-shell.js';
+import { normalizePeer } from '../monitor/tunnels.js';
 import { driverFor, drivers } from '../router/drivers/index.js';
-import type { StatusSnapshot } from '../router/model.js';
+import type { AwsTunnelTelemetry, StatusSnapshot } from '../router/model.js';
 import type { RouterSession } from '../router/session.js';
 import type { SandboxRouterInfo } from '../sandbox/index.js';
 import type { PanelUiState } from '../ui/hooks/use-panel-keys.js';
@@ -168,14 +174,43 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 			return undefined;
 		}
 	};
+	// AWS's view of its VPN tunnels (VgwTelemetry), for the router that is their customer gateway
+	const vpnIds =
+		state?.resources.filter((resource) => resource.kind === 'vpn-connection').map((r) => r.id) ?? [];
+	const fetchTelemetry = async (): Promise<Map<string, AwsTunnelTelemetry[]> | undefined> => {
+		if (vpnIds.length === 0) return undefined;
+		try {
+			const { VpnConnections: connections = [] } = await backend.ec2.send(
+				new DescribeVpnConnectionsCommand({ VpnConnectionIds: vpnIds }),
+			);
+			const gatewayIds = [
+				...new Set(connections.flatMap((connection) => connection.CustomerGatewayId ?? [])),
+			];
+			const { CustomerGateways: gateways = [] } =
+				gatewayIds.length > 0
+					? await backend.ec2.send(new DescribeCustomerGatewaysCommand({ CustomerGatewayIds: gatewayIds }))
+					: {};
+			return telemetryByCustomerAddress(connections, gateways);
+		} catch {
+			return undefined;
+		}
+	};
+	const telemetryFor = (telemetry: Map<string, AwsTunnelTelemetry[]> | undefined, target: RouterTarget) =>
+		telemetry?.get(normalizePeer(target.address));
 	const isAppliance = (target: RouterTarget) =>
 		state?.routers.some((router) => router.name === target.name && typeof router.instanceId === 'string') ??
 		false;
-	const contextFor = (target: RouterTarget, rules: SecurityGroupRuleInput[] | undefined): MonitorContext => {
+	const contextFor = (
+		target: RouterTarget,
+		rules: SecurityGroupRuleInput[] | undefined,
+		telemetry: Map<string, AwsTunnelTelemetry[]> | undefined,
+	): MonitorContext => {
 		const tunnels = expectedTunnels(state, target);
+		const awsTelemetry = telemetryFor(telemetry, target);
 		return {
 			...(tunnels ? { tunnels } : {}),
 			...(rules && isAppliance(target) ? { securityGroupRules: rules } : {}),
+			...(awsTelemetry ? { awsTelemetry } : {}),
 		};
 	};
 	const sessions: RouterSession[] = [];
@@ -185,7 +220,7 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 	try {
 		const targets = await targetsFor(options, io, backend.sandboxRouters);
 		if (!interactive) {
-			const rules = await fetchRules();
+			const [rules, telemetry] = await Promise.all([fetchRules(), fetchTelemetry()]);
 			const snapshots: (StatusSnapshot & { lastPollDurationMs?: number })[] = [];
 			let failed = false;
 			for (const target of targets) {
@@ -222,7 +257,7 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 					{ name: target.name, vendor: target.vendor, host: target.address, port: target.port },
 					{ intervalMs },
 				);
-				const monitor = new RouterMonitor(poller, { t: io.t, context: contextFor(target, rules) });
+				const monitor = new RouterMonitor(poller, { t: io.t, context: contextFor(target, rules, telemetry) });
 				const result = await poller.pollOnce();
 				monitor.stop();
 				const snapshot = monitor.snapshotWithFindings();
@@ -268,7 +303,7 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 			const monitor = adoptMonitor(
 				new RouterMonitor(poller, {
 					t: io.t,
-					context: contextFor(target, undefined),
+					context: contextFor(target, undefined, undefined),
 					...(registry ? { registry } : {}),
 				}),
 			);
@@ -276,17 +311,21 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 			sessionOf.set(monitor, { session, target });
 		}
 		if (monitors.length === 0) throw new UsageError(io.t('cli.monitorNeedsRouter'));
-		const refreshRules = async () => {
-			const rules = await fetchRules();
-			if (!rules) return;
-			monitors.forEach((monitor, index) => {
-				const target = targets[index];
-				if (target && isAppliance(target)) monitor.setContext({ securityGroupRules: rules });
-			});
+		const refreshAws = async () => {
+			const [rules, telemetry] = await Promise.all([fetchRules(), fetchTelemetry()]);
+			for (const monitor of monitors) {
+				const target = sessionOf.get(monitor)?.target;
+				if (!target) continue;
+				const awsTelemetry = telemetryFor(telemetry, target);
+				monitor.setContext({
+					...(rules && isAppliance(target) ? { securityGroupRules: rules } : {}),
+					...(awsTelemetry ? { awsTelemetry } : {}),
+				});
+			}
 		};
-		void refreshRules();
-		// the security group changes rarely: a slower interval than the routers'
-		refresh = setInterval(() => void refreshRules(), Math.max(60_000, intervalMs * 6));
+		void refreshAws();
+		// AWS's side changes slowly and costs API calls: its own, slower interval than the routers'
+		refresh = setInterval(() => void refreshAws(), Math.max(30_000, intervalMs * 6));
 		refresh.unref();
 		for (const monitor of monitors) monitor.poller.start();
 

@@ -102,8 +102,18 @@ export class RouterMonitor extends EventEmitter<{ update: [RouterView] }> {
 	/** The design, security group or AWS telemetry changed (fetched on their own, slower interval). */
 	setContext(patch: Partial<MonitorContext>): void {
 		this.#context = { ...this.#context, ...patch };
-		if (this.#processed) this.#diagnose(this.#processed);
+		const processed = this.#processed;
+		if (processed) {
+			const snapshot = this.#withTelemetry(processed);
+			if (snapshot.router?.reachable !== false) this.#join(snapshot);
+			this.#diagnose(processed);
+		}
 		this.#publish(this.poller.state);
+	}
+
+	#join(snapshot: StatusSnapshot): void {
+		this.#rows = joinTunnels(snapshot, this.#tunnelContext());
+		this.#otherBgp = unmatchedBgpNeighbors(snapshot, this.#rows);
 	}
 
 	#tunnelContext(): TunnelContext {
@@ -130,8 +140,7 @@ export class RouterMonitor extends EventEmitter<{ update: [RouterView] }> {
 				(reachable ? undefined : { router: { ...(snapshot.router ?? emptyIdentity), reachable: true } });
 			this.log.add(...diffSnapshots(previous, snapshot, at, context));
 			if (reachable) {
-				this.#rows = joinTunnels(snapshot, context);
-				this.#otherBgp = unmatchedBgpNeighbors(snapshot, this.#rows);
+				this.#join(snapshot);
 				this.history.record(new Date(at), this.#rows);
 			}
 			this.#diagnose(snapshot);

@@ -133,6 +133,7 @@ describe('the live panel against the sandbox routers', () => {
 	it('drill-down and help render with live data', async () => {
 		const { app } = await watchSite();
 		await eventually(() => expect(frame(app)).toMatch(upRow), 30_000);
+		await new Promise((resolve) => setTimeout(resolve, 100));
 		app.stdin.write('\r');
 		await eventually(() => {
 			expect(frame(app)).toContain('Tunnel far — site');

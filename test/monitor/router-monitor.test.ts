@@ -78,6 +78,18 @@ describe('RouterMonitor: the per-router model behind the panel', () => {
 		expect(text).toMatch(/poll_duration/);
 	});
 
+	it('puts AWS’s telemetry beside the router’s rows, fetched on its own interval', () => {
+		const poller = new FakePoller();
+		const monitor = new RouterMonitor(poller, { context });
+		poller.poll(upSnapshot());
+		monitor.setContext({
+			awsTelemetry: [{ vpnConnectionId: 'vpn-1', outsideIp: peer, status: 'DOWN', statusMessage: '' }],
+		});
+		expect(monitor.view.rows[0]?.aws).toMatchObject({ vpnConnectionId: 'vpn-1', status: 'DOWN' });
+		expect(monitor.view.findings.map((finding) => finding.code)).toContain('aws.down-router-up');
+		expect(monitor.snapshotWithFindings()?.aws).toHaveLength(1);
+	});
+
 	it('monitorFor gives one model per poller, and stop unsubscribes and stops the poller', () => {
 		const poller = new FakePoller();
 		const monitor = monitorFor(poller);

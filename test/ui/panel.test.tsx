@@ -31,6 +31,8 @@ function setup(count = 1, lang: 'en' | 'ja' = 'en') {
 }
 
 const frame = (app: ReturnType<typeof render>) => app.lastFrame() ?? '';
+/** Ink subscribes to stdin in an effect after the first frames: let it, before the first key. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 describe('Panel', () => {
 	it('shows one row per tunnel with phases, BGP, prefixes and rates; the header names the router’s own address', async () => {
@@ -62,6 +64,19 @@ describe('Panel', () => {
 		app.unmount();
 	});
 
+	it('shows AWS’s status in its own column when there is telemetry', async () => {
+		const { pollers, monitors, app } = setup();
+		pollers[0]?.poll(upSnapshot());
+		monitors[0]?.setContext({
+			awsTelemetry: [{ vpnConnectionId: 'vpn-1', outsideIp: peer, status: 'DOWN', statusMessage: '' }],
+		});
+		await eventually(() => {
+			expect(frame(app)).toMatch(/AWS/);
+			expect(frame(app)).toMatch(/203\.0\.113\.188\s+up\s+up\s+estab 6m37s\s+2\s+DOWN/);
+		});
+		app.unmount();
+	});
+
 	it('marks the data STALE with its age when the router stops answering, keeping the rows', async () => {
 		const { pollers, app } = setup();
 		pollers[0]?.poll(upSnapshot());
@@ -78,6 +93,7 @@ describe('Panel', () => {
 		const { pollers, app } = setup();
 		pollers[0]?.poll(upSnapshot(), rawOutput);
 		await eventually(() => expect(frame(app)).toContain('203.0.113.188'));
+		await settle();
 		app.stdin.write(ENTER);
 		await eventually(() => {
 			const text = frame(app);
@@ -96,6 +112,7 @@ describe('Panel', () => {
 		const { pollers, app } = setup();
 		pollers[0]?.poll(upSnapshot(), rawOutput);
 		await eventually(() => expect(frame(app)).toContain('203.0.113.188'));
+		await settle();
 		app.stdin.write('?');
 		await eventually(() => {
 			expect(frame(app)).toContain('Keys');
@@ -120,6 +137,7 @@ describe('Panel', () => {
 			expect(frame(app)).toMatch(/site\s+198\.51\.100\.10\s+connected\s+1\/1 up/);
 			expect(frame(app)).toMatch(/router1\s+192\.0\.2\.1\s+connected\s+0\/1 up\s+1 err/);
 		});
+		await settle();
 		app.stdin.write('/');
 		for (const ch of 'router1') app.stdin.write(ch);
 		await eventually(() => expect(frame(app)).not.toMatch(/site\s+198\.51/));
@@ -135,6 +153,7 @@ describe('Panel', () => {
 		const { pollers, app, onExport, onShell } = setup();
 		pollers[0]?.poll(upSnapshot());
 		await eventually(() => expect(frame(app)).toContain('203.0.113.188'));
+		await settle();
 		app.stdin.write('r');
 		await eventually(() => expect(pollers[0]?.polledNow).toBe(1));
 		app.stdin.write('p');
@@ -178,6 +197,7 @@ describe('Panel', () => {
 		const app = render(
 			<Panel routers={[monitor.view]} onPollNow={() => {}} onPause={() => {}} onQuit={onQuit} />,
 		);
+		await settle();
 		app.stdin.write('q');
 		await eventually(() => expect(onQuit).toHaveBeenCalled());
 		app.stdin.write('s');
