@@ -188,3 +188,20 @@ export async function saveProfile(
 		{ mode: 0o600 },
 	);
 }
+
+/**
+ * What the wizard's credentials and region steps ask of the core (the UI never creates a client):
+ * implemented over the command's backend, in commands/backend.ts.
+ */
+export type AccountServices = {
+	/** The sandbox's own test credentials are the only choice there. */
+	sandbox: boolean;
+	choices(): Promise<CredentialChoice[]>;
+	/** Use these credentials from now on, and say who they sign in as. */
+	verify(choice: CredentialChoice): Promise<VerifyResult>;
+	/** Save typed keys as a profile (asked for by the user); returns the file written. */
+	saveProfile(profile: string, keys: { accessKeyId: string; secretAccessKey: string }): Promise<string>;
+	regions(): Promise<{ name: string }[]>;
+	/** Use this region from now on, and list its availability zones. */
+	selectRegion(region: string): Promise<{ name: string; id?: string }[]>;
+};

@@ -2,15 +2,19 @@ import { dirname, join, resolve } from 'node:path';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { createEc2Client, type RetryListener } from '../aws/client.js';
 import {
+	type AccountServices,
 	type CredentialChoice,
+	credentialChoices,
 	credentialProvider,
+	defaultCredentialsFile,
+	saveProfile,
 	type VerifyResult,
 	verifyCredentials,
 } from '../aws/credentials.js';
-import { checkInstanceTypeOffered, listAvailabilityZones } from '../aws/regions.js';
+import { checkInstanceTypeOffered, listAvailabilityZones, listRegions } from '../aws/regions.js';
 import type { GlobalOptions } from '../cli.js';
 import { type AnswerIssue, type Answers, AnswersError } from '../flow/answers.js';
-import type { Translate } from '../i18n/index.js';
+import type { Lang, Translate } from '../i18n/index.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox/ec2/index.js';
 import {
 	SANDBOX_DISCOVERY_PATH,
@@ -165,4 +169,36 @@ export async function checkAnswersAgainstRegion(
 		}
 	}
 	if (issues.length > 0) throw new AnswersError(file, issues);
+}
+
+/** The wizard's credentials and region steps over this backend (ui/components/credentials-step.tsx, region-select.tsx). */
+export function accountServices(backend: Backend, lang: Lang): AccountServices {
+	return {
+		sandbox: backend.sandbox !== undefined || backend.credentials?.source === 'sandbox',
+		async choices() {
+			const current = backend.credentials;
+			if (current?.source === 'sandbox') return [current];
+			const found = await credentialChoices();
+			if (current?.source !== 'profile') return found;
+			// --profile first
+			return [
+				current,
+				...found.filter((choice) => !(choice.source === 'profile' && choice.profile === current.profile)),
+			];
+		},
+		async verify(choice) {
+			backend.select({ credentials: choice });
+			return backend.verify();
+		},
+		async saveProfile(profile, keys) {
+			const file = defaultCredentialsFile();
+			await saveProfile(profile, keys, file);
+			return file;
+		},
+		regions: () => listRegions(backend.ec2, lang),
+		async selectRegion(region) {
+			backend.select({ region });
+			return listAvailabilityZones(backend.ec2);
+		},
+	};
 }

@@ -28,7 +28,11 @@ export function progressPrinter(io: CommandIo): (event: JourneyEvent) => void {
 				const seconds = ((elapsed ?? Date.now() - (started.get(key) ?? Date.now())) / 1000).toFixed(1);
 				const action = 'action' in event && event.action ? event.action : 'keep';
 				const label =
-					action === 'create' || action === 'replace' || action === 'keep' ? io.t(`plan.${action}`) : action;
+					action === 'create' || action === 'replace' || action === 'keep'
+						? io.t(`plan.${action}`)
+						: action === 'delete' || action === 'adopt'
+							? io.t(`flow.action.${action}`)
+							: action;
 				const id = 'id' in event && event.id ? ` ${event.id}` : '';
 				io.stderr.write(
 					`  ✔ ${label} ${kind} ${event.name}${id} (${seconds}s)${message ? ` — ${message}` : ''}\n`,

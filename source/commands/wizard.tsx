@@ -14,7 +14,7 @@ import { SANDBOX_SITE_PUBLIC_IP } from '../sandbox/index.js';
 import { App } from '../ui/app.js';
 import { I18nProvider } from '../ui/i18n-context.js';
 import type { ApplyEvent, WizardServices } from '../ui/services.js';
-import { type Backend, openBackend } from './backend.js';
+import { accountServices, type Backend, openBackend } from './backend.js';
 import { UsageError } from './errors.js';
 import type { CommandIo } from './io.js';
 
@@ -108,11 +108,14 @@ export async function wizardCommand(
 		throw new UsageError(`--flow: "${options.flow}" must be one of ${flowNames.join(', ')}.`);
 	}
 	const backend = await openBackend(options, {});
-	const services = createWizardServices(backend, {
-		statePath: options.state,
-		hostKeys: { knownHostsFile: options.knownHosts, acceptNew: options.acceptNewHostKey },
-		t: io.t,
-	});
+	const services = {
+		...createWizardServices(backend, {
+			statePath: options.state,
+			hostKeys: { knownHostsFile: options.knownHosts, acceptNew: options.acceptNewHostKey },
+			t: io.t,
+		}),
+		account: accountServices(backend, io.lang),
+	};
 	try {
 		const app = render(
 			<I18nProvider lang={io.lang}>

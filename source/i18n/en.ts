@@ -469,6 +469,8 @@ export const en = {
 		'--region {flag} differs from region: {region} in {file}. The answers file decides where the stack lives: change one of the two.',
 	'flow.error.stateRegionMismatch':
 		'--region {flag} differs from the region {region} recorded in {file}, where the stack lives. Drop --region, or pass the state file of that region.',
+	'flow.action.delete': 'delete',
+	'flow.action.adopt': 'adopt',
 	'flow.parent.vpc': 'VPC',
 	'flow.parent.subnet': 'subnet',
 	'flow.parent.internet-gateway': 'internet gateway',

@@ -470,6 +470,8 @@ export const ja: Catalog = {
 		'--region {flag} が {file} の region: {region} と異なります。スタックの場所は回答ファイルで決まります。どちらかを合わせてください。',
 	'flow.error.stateRegionMismatch':
 		'--region {flag} が {file} に記録されたリージョン {region}（スタックのある場所）と異なります。--region を外すか、そのリージョンの状態ファイルを指定してください。',
+	'flow.action.delete': '削除',
+	'flow.action.adopt': '引き継ぎ',
 	'flow.parent.vpc': 'VPC',
 	'flow.parent.subnet': 'サブネット',
 	'flow.parent.internet-gateway': 'インターネットゲートウェイ',

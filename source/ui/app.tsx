@@ -1,15 +1,18 @@
 import { Box, Text, useApp, useInput } from 'ink';
 import SelectInput from 'ink-select-input';
 import { useEffect, useMemo, useState } from 'react';
+import type { AccountServices } from '../aws/credentials.js';
 import { type Answers, AnswersError, type FlowName, flowNames, parseAnswers } from '../flow/answers.js';
 import { hasErrors, validateAnswers } from '../flow/validate.js';
 import { answerText, type Draft, setAnswer, validateQuestion, type WizardFlow } from '../flow/wizard-flow.js';
 import type { MessageKey } from '../i18n/index.js';
 import type { RouterPoller } from '../monitor/poller.js';
 import { type ApplyLine, ApplyLog } from './components/apply-log.js';
+import { CredentialsStep } from './components/credentials-step.js';
 import { Panel } from './components/panel.js';
 import { PlanTable } from './components/plan-table.js';
 import { Question } from './components/question.js';
+import { RegionSelect } from './components/region-select.js';
 import { StepList } from './components/step-list.js';
 import { useColumns } from './hooks/use-columns.js';
 import { useNow } from './hooks/use-now.js';
@@ -87,13 +90,15 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 
 	const currentStep = phase.name === 'steps' ? steps[phase.step] : undefined;
 
+	// the credentials and region steps over AWS itself, when the wizard command provides them
+	const account = (services as WizardServices & { account?: AccountServices }).account;
 	useEffect(() => {
-		if (currentStep?.id !== 'credentials' || credentials) return;
+		if (currentStep?.id !== 'credentials' || credentials || account) return;
 		services
 			.describeCredentials()
 			.then(setCredentials)
 			.catch((error: Error) => setCredentials({ error: error.message }));
-	}, [currentStep?.id, credentials, services]);
+	}, [currentStep?.id, credentials, services, account]);
 
 	const answers = useMemo(() => toAnswers(draft), [draft]);
 
@@ -266,7 +271,13 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 									{t(currentStep.help)}
 								</Text>
 								<Box marginTop={1} flexDirection="column">
-									{currentStep.id === 'credentials' ? (
+									{currentStep.id === 'credentials' && account ? (
+										<CredentialsStep
+											account={account}
+											{...(credentials && !('error' in credentials) ? { verified: credentials } : {})}
+											onVerified={setCredentials}
+										/>
+									) : currentStep.id === 'credentials' ? (
 										<Text color={credentials && 'error' in credentials ? 'red' : 'green'}>
 											{credentials === undefined
 												? '…'
@@ -295,17 +306,48 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 															✔ {t(done.label)}: {answerText(draft, done)}
 														</Text>
 													))}
-													<Question
-														key={`${phase.step}:${phase.question}`}
-														label={question.label}
-														initial={initial}
-														validate={(value) => validateQuestion(question, value, draft)}
-														onSubmit={(value) => {
-															setDraft((previous) => setAnswer(previous, question, value));
-															nextQuestion(phase.step, phase.question);
-														}}
-														onBack={() => previousQuestion(phase.step, phase.question)}
-													/>
+													{question.field === 'region' && account ? (
+														<RegionSelect
+															key={`${phase.step}:${phase.question}`}
+															account={account}
+															label={question.label}
+															initial={initial}
+															{...(typeof (draft.subnet as { availabilityZone?: unknown } | undefined)
+																?.availabilityZone === 'string'
+																? {
+																		initialZone: (draft.subnet as { availabilityZone: string })
+																			.availabilityZone,
+																	}
+																: {})}
+															validate={(value) => validateQuestion(question, value, draft)}
+															onSubmit={(value, zone) => {
+																setDraft((previous) => {
+																	const next = setAnswer(previous, question, value);
+																	const subnet = { ...(next.subnet as object | undefined) } as Record<
+																		string,
+																		unknown
+																	>;
+																	if (zone) subnet.availabilityZone = zone;
+																	else delete subnet.availabilityZone;
+																	return { ...next, subnet };
+																});
+																nextQuestion(phase.step, phase.question);
+															}}
+															onBack={() => previousQuestion(phase.step, phase.question)}
+														/>
+													) : (
+														<Question
+															key={`${phase.step}:${phase.question}`}
+															label={question.label}
+															initial={initial}
+															validate={(value) => validateQuestion(question, value, draft)}
+															onSubmit={(value) => {
+																setDraft((previous) => setAnswer(previous, question, value));
+																nextQuestion(phase.step, phase.question);
+															}}
+															onBack={() => previousQuestion(phase.step, phase.question)}
+														/>
+													)}
 													<Text color="gray">{t('wizard.inputHint')}</Text>
 												</>
 											);
