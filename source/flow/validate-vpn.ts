@@ -48,6 +48,15 @@ export function validateTunnelPsk(value: string, path: string): AnswerIssue[] {
 }
 
 const linkLocal = IPv4CidrRange.fromCidr('169.254.0.0/16');
+const privateRanges = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'].map((cidr) =>
+	IPv4CidrRange.fromCidr(cidr),
+);
+
+function isInside(address: string, range: IPv4CidrRange): boolean {
+	if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(address) || address.split('.').some((octet) => Number(octet) > 255))
+		return false;
+	return IPv4CidrRange.fromCidr(`${address}/32`).inside(range);
+}
 /** /30s AWS refuses as tunnel inside CIDRs. */
 export const AWS_RESERVED_INSIDE_CIDRS: readonly string[] = [
 	'169.254.0.0/30',
@@ -180,7 +189,19 @@ export function validateAwsVpnAnswers(answers: Answers): AnswerIssue[] {
 		issues.push(
 			...validateCustomerGatewayAsn(peer.asn ?? DEFAULT_CUSTOMER_ASN, amazonAsn, `peers[${index}].asn`),
 		);
+		// AWS's tunnels reach the customer gateway over the internet: a private address only works through NAT.
+		if (privateRanges.some((range) => isInside(peer.publicIp, range))) {
+			issues.push({
+				path: `peers[${index}].publicIp`,
+				rule: 'vpn.customerIpPrivate',
+				severity: 'warning',
+				vars: { value: peer.publicIp },
+			});
+		}
 	});
+	if ((vpn.routing ?? 'bgp') === 'bgp' && vpn.staticRoutes !== undefined) {
+		issues.push({ path: 'vpn.staticRoutes', rule: 'vpn.staticRoutesUnused', severity: 'warning' });
+	}
 	const tunnels = vpn.tunnels ?? [];
 	tunnels.forEach((tunnel, index) => {
 		issues.push(...validateVpnTunnelOptions(tunnel, `vpn.tunnels[${index}]`));

@@ -406,6 +406,10 @@ export const en = {
 		'{path}: the local and remote L2TPv3 IDs are both {value}; they must differ (e.g. 11 and 12).',
 	'rule.tenant.duplicateL2tpv3':
 		'{path}: the L2TPv3 ID {value} is already used by {other}. Every tenant needs its own pair (11/12, 21/22, …).',
+	'rule.vpn.customerIpPrivate':
+		'{path}: {value} is a private address. AWS reaches the customer gateway over the internet: give its public address (the router then sits behind NAT and needs NAT traversal).',
+	'rule.vpn.staticRoutesUnused':
+		'{path}: static routes apply to static routing only; with BGP the router announces its networks. Remove them or set routing: static.',
 	'rule.tenant.duplicatePsk':
 		'{path}: the same pre-shared key as {other}. Every tenant needs its own key; omit psk to have one generated.',
 	// AWS flow (issue 3)

@@ -407,6 +407,10 @@ export const ja: Catalog = {
 		'{path}: L2TPv3 のローカル ID とリモート ID がどちらも {value} です。異なる値にしてください（例: 11 と 12）。',
 	'rule.tenant.duplicateL2tpv3':
 		'{path}: L2TPv3 ID {value} は {other} で使用済みです。テナントごとに別の組（11/12、21/22…）が必要です。',
+	'rule.vpn.customerIpPrivate':
+		'{path}: {value} はプライベートアドレスです。AWS はインターネット経由でカスタマーゲートウェイに接続するため、グローバルアドレスを指定してください（ルーターは NAT の内側となり NAT トラバーサルが必要です）。',
+	'rule.vpn.staticRoutesUnused':
+		'{path}: 静的ルートは静的ルーティングでのみ使われます。BGP ではルーターが自分のネットワークを広告します。削除するか routing: static にしてください。',
 	'rule.tenant.duplicatePsk':
 		'{path}: {other} と同じ事前共有鍵です。テナントごとに別の鍵が必要です。psk を省略すると自動生成されます。',
 	// AWS flow (issue 3)

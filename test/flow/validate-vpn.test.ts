@@ -214,6 +214,38 @@ describe('the single-aws-vpn answers', () => {
 	});
 });
 
+describe('single-aws-vpn warnings', () => {
+	it.each([
+		['10.1.1.1', ['vpn.customerIpPrivate']],
+		['192.168.0.2', ['vpn.customerIpPrivate']],
+		['100.64.1.1', ['vpn.customerIpPrivate']],
+		['198.51.100.10', []],
+	])('customer gateway address %s', (publicIp, expected) => {
+		const answers = parseAnswers({
+			...base,
+			flow: 'single-aws-vpn',
+			peers: [{ name: 'site', publicIp, lan: ['192.168.1.0/24'] }],
+		});
+		const issues = validateAwsVpnAnswers(answers);
+		expect(issues.map((found) => `${found.severity}:${found.rule}`)).toEqual(
+			expected.map((rule) => `warning:${rule}`),
+		);
+		expectMessages(issues);
+	});
+
+	it('static routes with BGP are pointless', () => {
+		const answers = parseAnswers({
+			...base,
+			flow: 'single-aws-vpn',
+			peers: [{ name: 'site', publicIp: '198.51.100.10', lan: ['192.168.1.0/24'] }],
+			vpn: { staticRoutes: ['192.168.1.0/24'] },
+		});
+		const issues = validateAwsVpnAnswers(answers);
+		expect(rules(issues)).toEqual(['vpn.staticRoutesUnused']);
+		expectMessages(issues);
+	});
+});
+
 describe('multi-tenant answers', () => {
 	const tenants = (peers: unknown[]) => parseAnswers({ ...base, flow: 'multi-tenant', peers });
 
