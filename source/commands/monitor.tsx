@@ -396,7 +396,7 @@ async function openShell(
 	if (!monitor || !entry) return undefined;
 	const router = entry.target.name;
 	const key = verifiedHostKey(entry.session);
-	if (!key) return io.t('panel.shellFailed', { router, message: io.t('panel.never') });
+	if (!key) return io.t('panel.shellNotConnected', { router });
 	const stdin = io.stdin as NodeJS.ReadStream;
 	stdin.setRawMode?.(false);
 	stdin.pause();

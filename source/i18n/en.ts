@@ -368,6 +368,8 @@ export const en = {
 	'panel.exported': 'Troubleshooting bundle written to {path} (PSKs and keys redacted).',
 	'panel.exportFailed': 'Could not write the troubleshooting bundle: {message}',
 	'panel.shellFailed': 'The SSH shell to {router} failed: {message}',
+	'panel.shellNotConnected':
+		'The SSH shell to {router} needs the host key the monitor verified: wait until it is connected, then press s again.',
 	'cli.monitorMetrics': 'Prometheus metrics at {url}',
 	'cli.monitorMetricsBad': '--metrics: “{value}” must be HOST:PORT, e.g. 127.0.0.1:9464.',
 	// Modes and configs (issue 7)

@@ -367,6 +367,8 @@ export const ja: Catalog = {
 	'panel.exported': 'トラブルシューティング用バンドルを {path} に書き出しました（PSK と鍵は伏せ字）。',
 	'panel.exportFailed': 'トラブルシューティング用バンドルを書き出せません: {message}',
 	'panel.shellFailed': '{router} への SSH シェルが失敗しました: {message}',
+	'panel.shellNotConnected':
+		'{router} への SSH シェルには監視で検証したホスト鍵が必要です。接続されてからもう一度 s を押してください。',
 	'cli.monitorMetrics': 'Prometheus メトリクス: {url}',
 	'cli.monitorMetricsBad':
 		'--metrics: 「{value}」は HOST:PORT 形式で指定してください（例: 127.0.0.1:9464）。',

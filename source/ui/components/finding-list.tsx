@@ -12,11 +12,12 @@ const look = {
 export function FindingList({
 	findings,
 	limit,
-	showHints = true,
+	hints = 'all',
 }: {
 	findings: readonly DiagnosedFinding[];
 	limit: number;
-	showHints?: boolean;
+	/** `first`: on a short terminal, only the most severe finding says what to do (one line each otherwise). */
+	hints?: 'all' | 'first';
 }) {
 	const t = useT();
 	const shown = findings.slice(0, limit);
@@ -28,12 +29,13 @@ export function FindingList({
 			{findings.length === 0 ? <Text color="green">{t('panel.noFindings')}</Text> : null}
 			{shown.map((finding, index) => {
 				const style = look[finding.severity] ?? look.info;
+				const full = hints === 'all' || index === 0;
 				return (
 					<Box key={`${finding.code}:${finding.peer ?? ''}:${index}`} flexDirection="column">
-						<Text color={style.color}>
+						<Text color={style.color} wrap={full ? 'wrap' : 'truncate-end'}>
 							{style.icon} {finding.message}
 						</Text>
-						{showHints && finding.hint ? <Text color="gray">{`  ${finding.hint}`}</Text> : null}
+						{full && finding.hint ? <Text color="gray">{`  ${finding.hint}`}</Text> : null}
 					</Box>
 				);
 			})}

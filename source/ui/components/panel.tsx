@@ -128,7 +128,14 @@ export function Panel({
 			/>
 		);
 	else if (ui.screen === 'tunnel' && selectedRow)
-		body = <TunnelDetail router={current} row={selectedRow} columns={columns} />;
+		body = (
+			<TunnelDetail
+				router={current}
+				row={selectedRow}
+				columns={columns}
+				rawLines={Math.max(2, rowsOnScreen - 34)}
+			/>
+		);
 	else
 		body = (
 			<Box flexDirection="column">
@@ -159,8 +166,8 @@ export function Panel({
 				<Box marginTop={1}>
 					<FindingList
 						findings={current.findings}
-						limit={rowsOnScreen >= 40 ? 6 : 3}
-						showHints={columns >= 60}
+						limit={rowsOnScreen >= 40 ? 6 : 2}
+						hints={rowsOnScreen >= 40 ? 'all' : 'first'}
 					/>
 				</Box>
 				<Box marginTop={1}>

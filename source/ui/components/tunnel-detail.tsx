@@ -43,10 +43,13 @@ export function TunnelDetail({
 	router,
 	row,
 	columns,
+	rawLines = 12,
 }: {
 	router: RouterView;
 	row: TunnelRow;
 	columns: number;
+	/** Raw lines shown per command: what the terminal's height leaves. */
+	rawLines?: number;
 }) {
 	const t = useT();
 	const sparkWidth = Math.max(10, Math.min(60, columns - 30));
@@ -150,7 +153,7 @@ export function TunnelDetail({
 			{rawLinesFor(router.raw, row).map((entry) => (
 				<Box key={entry.command} flexDirection="column">
 					<Text color="gray"># {entry.command}</Text>
-					{entry.lines.slice(0, 12).map((line, index) => (
+					{entry.lines.slice(0, rawLines).map((line, index) => (
 						<Text key={`${entry.command}:${index}`} wrap="truncate-end">
 							{line}
 						</Text>
