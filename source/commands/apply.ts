@@ -9,7 +9,7 @@ import { checkAnswersAgainstRegion, openBackend } from './backend.js';
 import { confirm } from './confirm.js';
 import { OperationError, UsageError } from './errors.js';
 import { type CommandIo, printJson } from './io.js';
-import { planChangesOut, printPlan } from './plan.js';
+import { offerSshAddress, planChangesOut, printPlan } from './plan.js';
 import { progressPrinter } from './progress.js';
 
 export type ApplyCommandOptions = GlobalOptions & { answers?: string; yes?: boolean; json?: boolean };
@@ -41,6 +41,7 @@ export async function applyCommand(options: ApplyCommandOptions, io: CommandIo):
 			...(options.region ? { flagRegion: options.region } : {}),
 			t: io.t,
 		});
+		await offerSshAddress(io, answers, backend.endpoint);
 		if (!options.yes) {
 			const plan = await planFlow({
 				ec2: backend.ec2,
