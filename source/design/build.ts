@@ -134,6 +134,7 @@ export function buildAwsVpnDesign(answers: Answers, vpn: AwsVpnConnectionData): 
 			wanInterface: peer.router?.wanInterface ?? 'ppp0',
 			asn: peer.asn ?? first.customerAsn ?? DEFAULT_CUSTOMER_ASN,
 			lan: peer.lan,
+			...(peer.privateIp ? { privateIp: peer.privateIp } : {}),
 		},
 		awsAsn: first.awsAsn ?? answers.vpn?.amazonSideAsn ?? DEFAULT_AMAZON_SIDE_ASN,
 		vpcCidr: answers.vpc.cidr,

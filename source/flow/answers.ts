@@ -61,6 +61,8 @@ const peer = z.strictObject({
 	psk: z.string().min(1).optional(),
 	asn: z.number().int().min(1).max(4294967295).optional(),
 	tunnelAddress: z.string().optional(),
+	/** The address on the router's WAN interface when it sits behind NAT (publicIp is then the NAT's). */
+	privateIp: z.string().optional(),
 	router: routerAccess.optional(),
 	tenant: tenant.optional(),
 });

@@ -1,6 +1,6 @@
 import { IPv4CidrRange } from 'ip-num';
 import type { AnswerIssue, Answers, Peer, ProposalAnswers, VpnTunnelAnswers } from './answers.js';
-import { checkCidr, validateInterfaceAddress, validatePskReference } from './validate.js';
+import { checkCidr, checkIpv4, validateInterfaceAddress, validatePskReference } from './validate.js';
 
 /**
  * AWS Site-to-Site VPN rules (EC2 API reference: CreateCustomerGateway, CreateVpnGateway,
@@ -189,6 +189,10 @@ export function validateAwsVpnAnswers(answers: Answers): AnswerIssue[] {
 		issues.push(
 			...validateCustomerGatewayAsn(peer.asn ?? DEFAULT_CUSTOMER_ASN, amazonAsn, `peers[${index}].asn`),
 		);
+		if (peer.privateIp !== undefined) {
+			const privateIp = checkIpv4(peer.privateIp, `peers[${index}].privateIp`);
+			if (privateIp) issues.push(privateIp);
+		}
 		// AWS's tunnels reach the customer gateway over the internet: a private address only works through NAT.
 		if (privateRanges.some((range) => isInside(peer.publicIp, range))) {
 			issues.push({

@@ -162,6 +162,19 @@ describe('buildAwsVpnDesign', () => {
 		expect(design.tunnels.map((tunnel) => tunnel.ikeVersion)).toEqual([1, 2]);
 	});
 
+	it("behind NAT the router's own WAN address travels in the design", () => {
+		const answers = parseAnswers({
+			...guideAwsVpnAnswers('bgp'),
+			peers: [
+				{ name: 'ar4050s', publicIp: '198.51.100.10', privateIp: '192.168.0.2', lan: ['192.168.1.0/24'] },
+			],
+		});
+		const design = buildAwsVpnDesign(answers, {
+			configuration: parseCustomerGatewayConfiguration(fixtureXml('vpn-bgp')),
+		});
+		expect(design.customer).toMatchObject({ publicIp: '198.51.100.10', privateIp: '192.168.0.2' });
+	});
+
 	it('needs exactly two tunnels', () => {
 		const xml = fixtureXml('vpn-bgp').replace(/<ipsec_tunnel>[\s\S]*?<\/ipsec_tunnel>/, '');
 		expect(() =>
