@@ -5,6 +5,7 @@ import {
 	multiTenantApplianceConfig,
 	tenantRouterConfig,
 } from '../../source/router/drivers/awplus/config.js';
+import { SandboxWorld } from '../../source/sandbox/awplus/index.js';
 import { guideAwsVpnDesign, guideMultiTenantDesign } from '../design/guide.js';
 
 const tunnel1Psk = 'tunnel1.Key_from_the_first_element';
@@ -161,5 +162,45 @@ describe('awplus multi-tenant (install-guide 6, tables 4 and 5)', () => {
 
 	it('an unknown tenant is an error naming it', () => {
 		expect(() => tenantRouterConfig(design, 'tenant-z')).toThrow(/tenant-z/);
+	});
+});
+
+describe('multi-tenant configs on the simulated AW+ routers', () => {
+	it('both tenants’ L2TPv3-over-IPsec tunnels come up from the generated lines alone', () => {
+		const clock = { ms: 1_000_000 };
+		const world = new SandboxWorld({ negotiationMs: 1000, now: () => clock.ms });
+		try {
+			const design = guideMultiTenantDesign();
+			world.addRouter({
+				name: 'amf',
+				publicIp: '10.0.0.5',
+				privateIp: '172.30.0.5',
+				config: multiTenantApplianceConfig(design),
+			});
+			world.addRouter({
+				name: 'tenant-a',
+				publicIp: '10.10.10.1',
+				config: tenantRouterConfig(design, 'tenant-a'),
+			});
+			world.addRouter({
+				name: 'tenant-b',
+				publicIp: '10.20.20.1',
+				config: tenantRouterConfig(design, 'tenant-b'),
+			});
+			clock.ms += 5000;
+			for (const [router, tunnel] of [
+				['amf', 'tunnel1'],
+				['amf', 'tunnel2'],
+				['tenant-a', 'tunnel0'],
+				['tenant-b', 'tunnel0'],
+			] as const) {
+				expect(world.tunnel(router, tunnel), `${router} ${tunnel}`).toMatchObject({
+					state: 'up',
+					l2tpv3: 'up',
+				});
+			}
+		} finally {
+			world.close();
+		}
 	});
 });
