@@ -5,7 +5,7 @@ import { FlowStepError } from '../flow/runner.js';
 import { loadState } from '../flow/state.js';
 import type { MessageKey, Translate } from '../i18n/index.js';
 import { loadValidAnswers } from './answers.js';
-import { checkAnswersAgainstRegion, openBackend } from './backend.js';
+import { checkAnswersAgainstRegion, openBackend, translatingStateErrors } from './backend.js';
 import { confirm } from './confirm.js';
 import { OperationError, UsageError } from './errors.js';
 import { type CommandIo, printJson } from './io.js';
@@ -32,63 +32,65 @@ export function stepFailureMessage(t: Translate, error: FlowStepError): string {
 
 /** `kakehashi apply`: plan, confirm (unless --yes), apply AWS resources, configure routers, record them. */
 export async function applyCommand(options: ApplyCommandOptions, io: CommandIo): Promise<number> {
-	const answers = await loadValidAnswers(options.answers, io);
-	const print = progressPrinter(io);
-	// The answers' region decides where the stack lives; a different --region is refused below.
-	const backend = await openBackend({ ...options, region: answers.region }, { region: answers.region });
-	try {
-		await checkAnswersAgainstRegion(backend, answers, options.answers ?? 'answers', {
-			...(options.region ? { flagRegion: options.region } : {}),
-			t: io.t,
-		});
-		await offerSshAddress(io, answers, backend.endpoint);
-		if (!options.yes) {
-			const plan = await planFlow({
-				ec2: backend.ec2,
-				answers,
-				state: await loadState(options.state),
-				t: io.t,
-			});
-			const human = { ...io, stdout: io.stderr };
-			printPlan(human, planChangesOut(plan.changes));
-			if (!(await confirm(io, io.t('cli.confirmApply')))) throw new UsageError(io.t('cli.confirmApply'));
-		}
-		const started = Date.now();
-		let result: Awaited<ReturnType<typeof runJourney>>;
+	return translatingStateErrors(io.t, async () => {
+		const answers = await loadValidAnswers(options.answers, io);
+		const print = progressPrinter(io);
+		// The answers' region decides where the stack lives; a different --region is refused below.
+		const backend = await openBackend({ ...options, region: answers.region }, { region: answers.region });
 		try {
-			result = await runJourney({
-				ec2: backend.ec2,
-				answers,
-				statePath: options.state,
-				endpoint: backend.sandbox ? undefined : backend.endpoint,
-				sandboxRouters: backend.sandboxRouters,
-				hostKeys: { knownHostsFile: options.knownHosts, acceptNew: options.acceptNewHostKey },
+			await checkAnswersAgainstRegion(backend, answers, options.answers ?? 'answers', {
+				...(options.region ? { flagRegion: options.region } : {}),
 				t: io.t,
-				onEvent: print,
 			});
-		} catch (error) {
-			if (error instanceof FlowStepError) throw new OperationError(stepFailureMessage(io.t, error));
-			throw error;
-		}
-		io.stderr.write(`${io.t('apply.done', { seconds: ((Date.now() - started) / 1000).toFixed(1) })}\n`);
-		const routers = result.targets.map(({ name, host, port, user, vendor }) => ({
-			name,
-			host,
-			port,
-			user,
-			vendor,
-		}));
-		if (options.json) {
-			printJson(io, { flow: result.flow, region: result.region, resources: result.resources, routers });
-		} else {
-			for (const router of routers) {
-				io.stdout.write(
-					`${router.name}: ssh ${router.user}@${router.host} -p ${router.port} (${router.vendor})\n`,
-				);
+			await offerSshAddress(io, answers, backend.endpoint);
+			if (!options.yes) {
+				const plan = await planFlow({
+					ec2: backend.ec2,
+					answers,
+					state: await loadState(options.state),
+					t: io.t,
+				});
+				const human = { ...io, stdout: io.stderr };
+				printPlan(human, planChangesOut(plan.changes));
+				if (!(await confirm(io, io.t('cli.confirmApply')))) throw new UsageError(io.t('cli.confirmApply'));
 			}
+			const started = Date.now();
+			let result: Awaited<ReturnType<typeof runJourney>>;
+			try {
+				result = await runJourney({
+					ec2: backend.ec2,
+					answers,
+					statePath: options.state,
+					endpoint: backend.sandbox ? undefined : backend.endpoint,
+					sandboxRouters: backend.sandboxRouters,
+					hostKeys: { knownHostsFile: options.knownHosts, acceptNew: options.acceptNewHostKey },
+					t: io.t,
+					onEvent: print,
+				});
+			} catch (error) {
+				if (error instanceof FlowStepError) throw new OperationError(stepFailureMessage(io.t, error));
+				throw error;
+			}
+			io.stderr.write(`${io.t('apply.done', { seconds: ((Date.now() - started) / 1000).toFixed(1) })}\n`);
+			const routers = result.targets.map(({ name, host, port, user, vendor }) => ({
+				name,
+				host,
+				port,
+				user,
+				vendor,
+			}));
+			if (options.json) {
+				printJson(io, { flow: result.flow, region: result.region, resources: result.resources, routers });
+			} else {
+				for (const router of routers) {
+					io.stdout.write(
+						`${router.name}: ssh ${router.user}@${router.host} -p ${router.port} (${router.vendor})\n`,
+					);
+				}
+			}
+			return 0;
+		} finally {
+			await backend.close();
 		}
-		return 0;
-	} finally {
-		await backend.close();
-	}
+	});
 }

@@ -14,6 +14,7 @@ import {
 import { checkInstanceTypeOffered, listAvailabilityZones, listRegions } from '../aws/regions.js';
 import type { GlobalOptions } from '../cli.js';
 import { type AnswerIssue, type Answers, AnswersError } from '../flow/answers.js';
+import { StateFileError, stateFileMessage } from '../flow/state.js';
 import type { Lang, Translate } from '../i18n/index.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox/ec2/index.js';
 import {
@@ -22,7 +23,7 @@ import {
 	type SandboxRouterInfo,
 	startSandbox,
 } from '../sandbox/index.js';
-import { UsageError } from './errors.js';
+import { OperationError, UsageError } from './errors.js';
 
 /**
  * Where AWS calls go and how routers are reached: the embedded sandbox (`--sandbox`), any
@@ -201,4 +202,14 @@ export function accountServices(backend: Backend, lang: Lang): AccountServices {
 			return listAvailabilityZones(backend.ec2);
 		},
 	};
+}
+
+/** A state file problem ends the command with a sentence in the user's language (exit 1). */
+export async function translatingStateErrors<T>(t: Translate, work: () => Promise<T>): Promise<T> {
+	try {
+		return await work();
+	} catch (error) {
+		if (error instanceof StateFileError) throw new OperationError(stateFileMessage(t, error));
+		throw error;
+	}
 }

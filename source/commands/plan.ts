@@ -7,7 +7,7 @@ import { loadState } from '../flow/state.js';
 import { validateSshSources } from '../flow/validate.js';
 import type { MessageKey } from '../i18n/index.js';
 import { loadValidAnswers } from './answers.js';
-import { checkAnswersAgainstRegion, openBackend } from './backend.js';
+import { checkAnswersAgainstRegion, openBackend, translatingStateErrors } from './backend.js';
 import { type CommandIo, printJson } from './io.js';
 
 export type PlanCommandOptions = GlobalOptions & { answers?: string; json?: boolean };
@@ -84,21 +84,23 @@ export async function offerSshAddress(
 
 /** `kakehashi plan`: what apply would do; creates nothing. */
 export async function planCommand(options: PlanCommandOptions, io: CommandIo): Promise<number> {
-	const answers = await loadValidAnswers(options.answers, io);
-	const backend = await openBackend({ ...options, region: answers.region }, { region: answers.region });
-	try {
-		await checkAnswersAgainstRegion(backend, answers, options.answers ?? 'answers', {
-			...(options.region ? { flagRegion: options.region } : {}),
-			t: io.t,
-		});
-		await offerSshAddress(io, answers, backend.endpoint);
-		const state = await loadState(options.state);
-		const plan = await planFlow({ ec2: backend.ec2, answers, state, t: io.t });
-		const changes = planChangesOut(plan.changes);
-		if (options.json) printJson(io, { changes });
-		else printPlan(io, changes);
-		return 0;
-	} finally {
-		await backend.close();
-	}
+	return translatingStateErrors(io.t, async () => {
+		const answers = await loadValidAnswers(options.answers, io);
+		const backend = await openBackend({ ...options, region: answers.region }, { region: answers.region });
+		try {
+			await checkAnswersAgainstRegion(backend, answers, options.answers ?? 'answers', {
+				...(options.region ? { flagRegion: options.region } : {}),
+				t: io.t,
+			});
+			await offerSshAddress(io, answers, backend.endpoint);
+			const state = await loadState(options.state);
+			const plan = await planFlow({ ec2: backend.ec2, answers, state, t: io.t });
+			const changes = planChangesOut(plan.changes);
+			if (options.json) printJson(io, { changes });
+			else printPlan(io, changes);
+			return 0;
+		} finally {
+			await backend.close();
+		}
+	});
 }

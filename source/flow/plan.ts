@@ -51,6 +51,7 @@ export function checkStateMatches(path: string, state: State | undefined, answer
 			'mismatch',
 			`it records stack "${state.stack}" in ${state.region}, the answers ask for "${answers.name}" in ${answers.region}; ` +
 				'pass --state with another file, or destroy that stack first',
+			{ stack: state.stack, region: state.region, wantedStack: answers.name, wantedRegion: answers.region },
 		);
 	}
 }

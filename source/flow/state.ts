@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
+import type { Translate } from '../i18n/index.js';
 import { type Answers, type FlowName, flowNames } from './answers.js';
 
 /**
@@ -81,10 +82,17 @@ export class StateFileError extends Error {
 		readonly path: string,
 		readonly problem: StateFileProblem,
 		readonly detail: string,
+		/** The values of the catalog's `flow.stateFile.<problem>` sentence beyond path and detail. */
+		readonly vars: Record<string, string> = {},
 	) {
 		super(`${path}: ${describeProblem(problem)}: ${detail}`);
 		this.name = 'StateFileError';
 	}
+}
+
+/** The problem in the user's language (`flow.stateFile.<problem>`), naming the file and what to do. */
+export function stateFileMessage(t: Translate, error: StateFileError): string {
+	return t(`flow.stateFile.${error.problem}`, { path: error.path, detail: error.detail, ...error.vars });
 }
 
 function describeProblem(problem: StateFileProblem): string {
