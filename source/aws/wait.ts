@@ -24,6 +24,11 @@ export class WaitTimeoutError extends Error {
 		);
 		this.name = 'WaitTimeoutError';
 	}
+
+	/** The AWS id waited for (`vpc-…`, `i-…`), for messages in other languages. */
+	get resourceId(): string | undefined {
+		return /\b(?:vpc|subnet|igw|rtb|sg|key|i|eni|vgw|cgw|vpn)-[0-9a-f]+\b/.exec(this.what)?.[0];
+	}
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

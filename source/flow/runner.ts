@@ -7,7 +7,8 @@ import {
 	hasCode,
 	isThrottlingCode,
 } from '../aws/errors.js';
-import { sleep, type WaitOptions } from '../aws/wait.js';
+import { InstanceStoppedWaitingError } from '../aws/instance.js';
+import { sleep, type WaitOptions, WaitTimeoutError } from '../aws/wait.js';
 import type { MessageKey, Translate } from '../i18n/index.js';
 import type { Answers, FlowName } from './answers.js';
 import { checkStateMatches, planSteps, recordOf } from './plan.js';
@@ -188,7 +189,19 @@ class Reporter {
 	describe(error: unknown): AwsErrorDescription & { hint?: string } {
 		const description: AwsErrorDescription & { hint?: string } = describeAwsError(error);
 		if (error instanceof StepInputError) description.message = renderMessage(this.t, error.text);
-		else if (error instanceof Error && !('$metadata' in error)) description.message = error.message;
+		else if (error instanceof WaitTimeoutError) {
+			description.message = this.t('flow.error.waitTimeout', {
+				id: error.resourceId ?? error.what,
+				seconds: Math.round(error.timeoutMs / 1000),
+				state: error.lastState ?? '-',
+			});
+		} else if (error instanceof InstanceStoppedWaitingError) {
+			description.message = this.t('flow.error.instanceStopped', {
+				id: error.instanceId,
+				state: error.state,
+				reason: error.reason ?? '-',
+			});
+		} else if (error instanceof Error && !('$metadata' in error)) description.message = error.message;
 		const explanation = explainAwsError(description, {
 			...(clockSkewOf(this.ec2) !== undefined ? { clockSkewMs: clockSkewOf(this.ec2) } : {}),
 			...(this.endpoint ? { endpoint: this.endpoint } : {}),

@@ -485,6 +485,9 @@ export const en = {
 	'flow.stateFile.secret': '{path}: refusing to write a secret into the state file ({detail}).',
 	'flow.stateFile.mismatch':
 		'{path}: it records stack “{stack}” in {region}; the answers ask for “{wantedStack}” in {wantedRegion}. Pass --state with another file, or destroy that stack first.',
+	'flow.error.waitTimeout': 'Gave up waiting for {id} after {seconds} s (last state AWS reported: {state}).',
+	'flow.error.instanceStopped':
+		'Instance {id} went to {state} instead of running (AWS says: {reason}). Check the AMI and the instance type, then run again.',
 	'flow.parent.vpc': 'VPC',
 	'flow.parent.subnet': 'subnet',
 	'flow.parent.internet-gateway': 'internet gateway',

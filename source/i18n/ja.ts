@@ -486,6 +486,9 @@ export const ja: Catalog = {
 	'flow.stateFile.secret': '{path}: 状態ファイルに秘密情報を書き込むことはできません（{detail}）。',
 	'flow.stateFile.mismatch':
 		'{path}: このファイルには {region} のスタック「{stack}」が記録されていますが、回答は {wantedRegion} の「{wantedStack}」です。別のファイルを --state で指定するか、先にそのスタックを destroy してください。',
+	'flow.error.waitTimeout': '{id} を {seconds} 秒待ちましたが、準備が整いませんでした（AWS が最後に報告した状態: {state}）。',
+	'flow.error.instanceStopped':
+		'インスタンス {id} は起動せず {state} になりました（AWS の説明: {reason}）。AMI とインスタンスタイプを確認してから再実行してください。',
 	'flow.parent.vpc': 'VPC',
 	'flow.parent.subnet': 'サブネット',
 	'flow.parent.internet-gateway': 'インターネットゲートウェイ',

@@ -124,6 +124,28 @@ describe('every message of a run in the user’s language', () => {
 		await destroyFlow({ ec2, statePath, timings: fastFlowTimings });
 	});
 
+	it('a wait that gives up says which resource and that a re-run resumes, in Japanese', async () => {
+		const stack = uniqueStack('timeout');
+		const statePath = join(dir, `${stack}.state.json`);
+		const answers = sampleAnswers(stack, dir);
+		// The sandbox takes 150 ms to bring an instance to running; this run waits 40 ms at most.
+		const failure = await applyFlow({
+			ec2,
+			answers,
+			statePath,
+			timings: { ...fastFlowTimings, intervalMs: 10, timeoutMs: 40 },
+			t: ja,
+		}).catch((error: unknown) => error);
+		expect(failure).toBeInstanceOf(FlowStepError);
+		const { description } = failure as FlowStepError;
+		expect(description.code).toBe('WaitTimeoutError');
+		expect(description.message).toMatch(/^i-[0-9a-f]+ を 0 秒待ちましたが/);
+		expect(description.hint).toContain('続きから再開します');
+		const resumed = await applyFlow({ ec2, answers, statePath, timings: fastFlowTimings });
+		expect(resumed.instance.id).toMatch(/^i-/);
+		await destroyFlow({ ec2, statePath, timings: fastFlowTimings });
+	});
+
 	it('destroy reports what it could not delete, with code, request id and why', async () => {
 		const stack = uniqueStack('undeletable');
 		const statePath = join(dir, `${stack}.state.json`);
