@@ -1,6 +1,6 @@
 import { render } from 'ink';
 import type { GlobalOptions } from '../cli.js';
-import { type FlowName, flowNames } from '../flow/answers.js';
+import { type Answers, AnswersError, type FlowName, flowNames } from '../flow/answers.js';
 import { runJourney } from '../flow/journey.js';
 import { planFlow } from '../flow/plan.js';
 import { loadState } from '../flow/state.js';
@@ -14,8 +14,8 @@ import { SANDBOX_SITE_PUBLIC_IP } from '../sandbox/index.js';
 import { App } from '../ui/app.js';
 import { I18nProvider } from '../ui/i18n-context.js';
 import type { ApplyEvent, WizardServices } from '../ui/services.js';
-import { accountServices, type Backend, openBackend } from './backend.js';
-import { UsageError } from './errors.js';
+import { accountServices, type Backend, checkAnswersAgainstRegion, openBackend } from './backend.js';
+import { formatIssues, UsageError } from './errors.js';
 import type { CommandIo } from './io.js';
 
 /** The core behind the wizard's screens: plan/apply over the runner, pollers over SSH sessions. */
@@ -108,13 +108,22 @@ export async function wizardCommand(
 		throw new UsageError(`--flow: "${options.flow}" must be one of ${flowNames.join(', ')}.`);
 	}
 	const backend = await openBackend(options, {});
+	const base = createWizardServices(backend, {
+		statePath: options.state,
+		hostKeys: { knownHostsFile: options.knownHosts, acceptNew: options.acceptNewHostKey },
+		t: io.t,
+	});
 	const services = {
-		...createWizardServices(backend, {
-			statePath: options.state,
-			hostKeys: { knownHostsFile: options.knownHosts, acceptNew: options.acceptNewHostKey },
-			t: io.t,
-		}),
+		...base,
 		account: accountServices(backend, io.lang),
+		// the region's offer (zone, instance type) is checked before the plan, as the plan command does
+		plan: (answers: Answers) =>
+			checkAnswersAgainstRegion(backend, answers, 'wizard', { t: io.t }).then(
+				() => base.plan(answers),
+				(error: unknown) => {
+					throw error instanceof AnswersError ? new Error(formatIssues(io.t, 'wizard', error.issues)) : error;
+				},
+			),
 	};
 	try {
 		const app = render(
