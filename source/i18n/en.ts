@@ -477,11 +477,14 @@ export const en = {
 		'--region {flag} differs from the region {region} recorded in {file}, where the stack lives. Drop --region, or pass the state file of that region.',
 	'flow.action.delete': 'delete',
 	'flow.action.adopt': 'adopt',
-	'flow.stateFile.unreadable': '{path}: cannot read the state file ({detail}). Check its permissions, or pass another --state.',
+	'flow.stateFile.unreadable':
+		'{path}: cannot read the state file ({detail}). Check its permissions, or pass another --state.',
 	'flow.stateFile.corrupt':
 		'{path}: the state file is damaged ({detail}). It was left as it is: restore it from a backup or move it away.',
-	'flow.stateFile.foreign': '{path}: this is not a kakehashi state file ({detail}). It was left as it is: pass another --state.',
-	'flow.stateFile.version': '{path}: the state file was written by a newer kakehashi ({detail}). Update kakehashi.',
+	'flow.stateFile.foreign':
+		'{path}: this is not a kakehashi state file ({detail}). It was left as it is: pass another --state.',
+	'flow.stateFile.version':
+		'{path}: the state file was written by a newer kakehashi ({detail}). Update kakehashi.',
 	'flow.stateFile.secret': '{path}: refusing to write a secret into the state file ({detail}).',
 	'flow.stateFile.mismatch':
 		'{path}: it records stack “{stack}” in {region}; the answers ask for “{wantedStack}” in {wantedRegion}. Pass --state with another file, or destroy that stack first.',

@@ -478,15 +478,19 @@ export const ja: Catalog = {
 		'--region {flag} が {file} に記録されたリージョン {region}（スタックのある場所）と異なります。--region を外すか、そのリージョンの状態ファイルを指定してください。',
 	'flow.action.delete': '削除',
 	'flow.action.adopt': '引き継ぎ',
-	'flow.stateFile.unreadable': '{path}: 状態ファイルを読めません（{detail}）。権限を確認するか、別の --state を指定してください。',
+	'flow.stateFile.unreadable':
+		'{path}: 状態ファイルを読めません（{detail}）。権限を確認するか、別の --state を指定してください。',
 	'flow.stateFile.corrupt':
 		'{path}: 状態ファイルが壊れています（{detail}）。そのままにしてあります。バックアップから戻すか、別の場所へ移してください。',
-	'flow.stateFile.foreign': '{path}: kakehashi の状態ファイルではありません（{detail}）。そのままにしてあります。別の --state を指定してください。',
-	'flow.stateFile.version': '{path}: 状態ファイルは新しい kakehashi が書いたものです（{detail}）。kakehashi を更新してください。',
+	'flow.stateFile.foreign':
+		'{path}: kakehashi の状態ファイルではありません（{detail}）。そのままにしてあります。別の --state を指定してください。',
+	'flow.stateFile.version':
+		'{path}: 状態ファイルは新しい kakehashi が書いたものです（{detail}）。kakehashi を更新してください。',
 	'flow.stateFile.secret': '{path}: 状態ファイルに秘密情報を書き込むことはできません（{detail}）。',
 	'flow.stateFile.mismatch':
 		'{path}: このファイルには {region} のスタック「{stack}」が記録されていますが、回答は {wantedRegion} の「{wantedStack}」です。別のファイルを --state で指定するか、先にそのスタックを destroy してください。',
-	'flow.error.waitTimeout': '{id} を {seconds} 秒待ちましたが、準備が整いませんでした（AWS が最後に報告した状態: {state}）。',
+	'flow.error.waitTimeout':
+		'{id} を {seconds} 秒待ちましたが、準備が整いませんでした（AWS が最後に報告した状態: {state}）。',
 	'flow.error.instanceStopped':
 		'インスタンス {id} は起動せず {state} になりました（AWS の説明: {reason}）。AMI とインスタンスタイプを確認してから再実行してください。',
 	'flow.parent.vpc': 'VPC',
