@@ -6,6 +6,12 @@ import { useT } from '../i18n-context.js';
 /** Subscribe to the monitors the core built; the component only renders their views. */
 export function useRouterViews(monitors: readonly RouterMonitor[]): RouterView[] {
 	const [views, setViews] = useState(() => monitors.map((monitor) => monitor.view));
+	// new monitors (the wizard's pollers arrive after its first render): their views in this very render
+	const [seen, setSeen] = useState(monitors);
+	if (seen !== monitors) {
+		setSeen(monitors);
+		setViews(monitors.map((monitor) => monitor.view));
+	}
 	useEffect(() => {
 		setViews(monitors.map((monitor) => monitor.view));
 		const listeners = monitors.map((monitor, index) => {
