@@ -183,6 +183,21 @@ describe('Panel', () => {
 		app.unmount();
 	});
 
+	it('adapts to a wide terminal: the tunnel’s name and longer sparklines', async () => {
+		const { pollers, app } = setup();
+		Object.defineProperty(app.stdout, 'columns', { value: 160, configurable: true });
+		app.stdout.emit('resize');
+		for (let i = 1; i <= 12; i++) pollers[0]?.poll(upSnapshot(i * i * 1000));
+		await eventually(() => {
+			const row = frame(app)
+				.split('\n')
+				.find((line) => line.includes('203.0.113.188'));
+			expect(row).toMatch(/appliance\s+203\.0\.113\.188/);
+			expect(row?.match(/[▁▂▃▄▅▆▇█]/g)?.length ?? 0).toBeGreaterThanOrEqual(20);
+		});
+		app.unmount();
+	});
+
 	it('renders in Japanese', async () => {
 		const { pollers, app } = setup(1, 'ja');
 		pollers[0]?.poll(upSnapshot());

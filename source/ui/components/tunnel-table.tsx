@@ -14,9 +14,20 @@ import {
 
 /** Column widths for a terminal `columns` wide: the fixed columns first, the rest to the traffic sparklines. */
 export function tunnelColumns(columns: number, withAws: boolean) {
-	const peer = columns >= 110 ? 20 : 15;
-	const fixed = { marker: 2, peer, p1: 5, p2: 5, bgp: 14, pfx: 4, aws: withAws ? 5 : 0 };
-	const used = Object.values(fixed).reduce((sum, width) => sum + width, 0) + (withAws ? 7 : 6);
+	const wide = columns >= 110;
+	// wide terminals also get the tunnel's name (the design's, or the router's interface)
+	const fixed = {
+		marker: 2,
+		name: wide ? 14 : 0,
+		peer: 15,
+		p1: 5,
+		p2: 5,
+		bgp: 14,
+		pfx: 4,
+		aws: withAws ? 5 : 0,
+	};
+	const used =
+		Object.values(fixed).reduce((sum, width) => sum + width, 0) + (withAws ? 7 : 6) + (wide ? 1 : 0);
 	const perDirection = Math.max(7, Math.floor((columns - used - 1) / 2));
 	const rate = 6;
 	const spark = Math.max(0, Math.min(30, perDirection - rate - 1));
@@ -45,6 +56,7 @@ export function TunnelTable({
 		<Box flexDirection="column">
 			<Text color="gray" wrap="truncate-end">
 				{padCell('', w.marker)}
+				{w.name > 0 ? `${padCell(t('panel.col.tunnel'), w.name)} ` : ''}
 				{padCell(t('panel.col.peer'), w.peer)} {padCell(t('panel.col.p1'), w.p1)}{' '}
 				{padCell(t('panel.col.p2'), w.p2)} {padCell(t('panel.col.bgpState'), w.bgp)}{' '}
 				{padCell(t('panel.col.prefixes'), w.pfx)} {withAws ? `${padCell(t('panel.col.aws'), w.aws)} ` : ''}
@@ -59,7 +71,8 @@ export function TunnelTable({
 				return (
 					<Text key={row.peer} inverse={index === selected} dimColor={stale} wrap="truncate-end">
 						<Text color={stateColor(row.state)}>{padCell(index === selected ? '▶' : '●', w.marker)}</Text>
-						{padCell(row.name ? `${row.peer}` : row.peer, w.peer)}{' '}
+						{w.name > 0 ? `${padCell(row.name ?? row.tunnelInterface ?? '', w.name)} ` : ''}
+						{padCell(row.peer, w.peer)}{' '}
 						<Text color={stateColor(row.phase1 === 'missing' ? 'down' : row.phase1)}>
 							{padCell(phase1Label[row.phase1], w.p1)}
 						</Text>{' '}
