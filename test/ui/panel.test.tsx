@@ -5,6 +5,7 @@ import { RouterMonitor } from '../../source/monitor/router-monitor.js';
 import { buildSnapshot } from '../../source/monitor/snapshot.js';
 import { parseBgpSummary, parseIpsecSa, parseIsakmpSa } from '../../source/router/drivers/awplus/index.js';
 import { Panel } from '../../source/ui/components/panel.js';
+import { displayWidth } from '../../source/ui/components/panel-format.js';
 import { I18nProvider } from '../../source/ui/i18n-context.js';
 import { MonitorApp } from '../../source/ui/monitor-app.js';
 import { downSnapshot, eventually, FakePoller, peer, rawOutput, upSnapshot } from './panel-fakes.js';
@@ -170,18 +171,21 @@ describe('Panel', () => {
 		app.unmount();
 	});
 
-	it('fits 80 columns: no line is wider than the terminal', async () => {
-		const { pollers, app } = setup();
-		Object.defineProperty(app.stdout, 'columns', { value: 80, configurable: true });
-		app.stdout.emit('resize');
-		pollers[0]?.poll(upSnapshot(1000), rawOutput);
-		pollers[0]?.poll(upSnapshot(900000), rawOutput);
-		pollers[0]?.poll(downSnapshot());
-		await eventually(() => expect(frame(app)).toContain('No IKE SA'));
-		const width = (line: string) => [...line].length;
-		for (const line of frame(app).split('\n')) expect(width(line), line).toBeLessThanOrEqual(80);
-		app.unmount();
-	});
+	it.each(['en', 'ja'] as const)(
+		'fits 80 columns in %s: no line is wider than the terminal',
+		async (lang) => {
+			const { pollers, app } = setup(1, lang);
+			Object.defineProperty(app.stdout, 'columns', { value: 80, configurable: true });
+			app.stdout.emit('resize');
+			pollers[0]?.poll(upSnapshot(1000), rawOutput);
+			pollers[0]?.poll(upSnapshot(900000), rawOutput);
+			pollers[0]?.poll(downSnapshot());
+			await eventually(() => expect(frame(app)).toContain('203.0.113.188'));
+			await eventually(() => expect(frame(app)).toMatch(/✖/));
+			for (const line of frame(app).split('\n')) expect(displayWidth(line), line).toBeLessThanOrEqual(80);
+			app.unmount();
+		},
+	);
 
 	it('adapts to a wide terminal: the tunnel’s name and longer sparklines', async () => {
 		const { pollers, app } = setup();

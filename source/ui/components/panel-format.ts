@@ -29,11 +29,40 @@ export function formatSpan(seconds: number | undefined): string {
 	return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
 }
 
-/** Fit text into exactly `width` columns (cut with an ellipsis, or padded). */
+/** Terminal columns a character takes: 2 for East Asian wide and fullwidth forms (Japanese), else 1. */
+function charWidth(codePoint: number): number {
+	return (codePoint >= 0x1100 && codePoint <= 0x115f) ||
+		(codePoint >= 0x2e80 && codePoint <= 0xa4cf && codePoint !== 0x303f) ||
+		(codePoint >= 0xac00 && codePoint <= 0xd7a3) ||
+		(codePoint >= 0xf900 && codePoint <= 0xfaff) ||
+		(codePoint >= 0xfe30 && codePoint <= 0xfe4f) ||
+		(codePoint >= 0xff00 && codePoint <= 0xff60) ||
+		(codePoint >= 0xffe0 && codePoint <= 0xffe6)
+		? 2
+		: 1;
+}
+
+export function displayWidth(text: string): number {
+	let width = 0;
+	for (const char of text) width += charWidth(char.codePointAt(0) ?? 0);
+	return width;
+}
+
+/** Fit text into exactly `width` terminal columns (cut with an ellipsis, or padded); Japanese counts double. */
 export function padCell(text: string | number | undefined, width: number): string {
 	const value = text === undefined ? '-' : String(text);
 	if (width <= 0) return '';
-	return value.length > width ? `${value.slice(0, Math.max(0, width - 1))}…` : value.padEnd(width);
+	const used = displayWidth(value);
+	if (used <= width) return value + ' '.repeat(width - used);
+	let cut = '';
+	let cutWidth = 0;
+	for (const char of value) {
+		const next = charWidth(char.codePointAt(0) ?? 0);
+		if (cutWidth + next > width - 1) break;
+		cut += char;
+		cutWidth += next;
+	}
+	return `${cut}…${' '.repeat(Math.max(0, width - 1 - cutWidth))}`;
 }
 
 export const phase1Label: Record<Phase1State, string> = {
