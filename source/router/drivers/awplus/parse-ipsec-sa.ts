@@ -14,17 +14,18 @@
  * (Interface/Tunnel, State, Encryption, Integrity) are read when a release prints them.
  */
 import type { IpsecSa, IpsecState, ParseResult } from '../../model.js';
-import { cleanOutputLines, tokensOf } from './clean-output.js';
+import { cleanOutputLines, tokensOf } from '../shared/clean-output.js';
 import {
 	isZeroHex,
 	normaliseEncryption,
 	normaliseIntegrity,
 	normaliseSpi,
+	ownValue,
 	parseDuration,
 	parseInteger,
 	splitAddressPort,
-} from './field-values.js';
-import { assembleRow, cellKey, detailField, headerCells } from './table-rows.js';
+} from '../shared/field-values.js';
+import { assembleRow, cellKey, detailField, headerCells } from '../shared/table-rows.js';
 
 type IpsecColumn =
 	| 'peer'
@@ -210,7 +211,7 @@ export function parseIpsecSa(output: string): ParseResult {
 		const line = lines[index]!;
 		if (line.trim() === '') continue;
 		const field = detailField(line);
-		const detailKey = field ? DETAIL_KEYS[field.key] : undefined;
+		const detailKey = field ? ownValue(DETAIL_KEYS, field.key) : undefined;
 		if (field && detailKey !== undefined) {
 			if (detailKey === 'peer') {
 				closeBlock();

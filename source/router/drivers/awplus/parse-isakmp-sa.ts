@@ -16,7 +16,7 @@
  * as `address:port` or `address[port]` gives NAT-T from the port (4500).
  */
 import type { IkeSa, IkeState, ParseResult } from '../../model.js';
-import { cleanOutputLines, tokensOf } from './clean-output.js';
+import { cleanOutputLines, tokensOf } from '../shared/clean-output.js';
 import {
 	dhGroupNumber,
 	ikeVersion,
@@ -24,11 +24,12 @@ import {
 	isZeroHex,
 	normaliseEncryption,
 	normaliseIntegrity,
+	ownValue,
 	parseDuration,
 	splitAddressPort,
 	yesNo,
-} from './field-values.js';
-import { assembleRow, cellKey, detailField, headerCells } from './table-rows.js';
+} from '../shared/field-values.js';
+import { assembleRow, cellKey, detailField, headerCells } from '../shared/table-rows.js';
 
 type IkeColumn =
 	| 'peer'
@@ -194,7 +195,7 @@ export function parseIsakmpSa(output: string): ParseResult {
 		const line = lines[index]!;
 		if (line.trim() === '') continue;
 		const field = detailField(line);
-		const detailKey = field ? DETAIL_KEYS[field.key] : undefined;
+		const detailKey = field ? ownValue(DETAIL_KEYS, field.key) : undefined;
 		if (field && detailKey !== undefined) {
 			if (detailKey === 'peer') {
 				closeBlock();

@@ -1,9 +1,16 @@
 /**
- * Normalisers for the values AW+ (and its ZebOS-derived routing daemon) prints, into the forms of
- * docs/contract.md ("Status snapshot"): integers, seconds, lower-case `0x` SPIs, IANA DH group numbers.
+ * Normalisers for the values routers print, into the forms of docs/contract.md ("Status snapshot"):
+ * integers, seconds, lower-case `0x` SPIs, IANA DH group numbers, `aes256` / `sha1` algorithm names.
  * Each returns `undefined` for text it does not understand, so the caller leaves the field absent.
+ * Vendor-specific spellings that need context (Cisco's `esp-256-aes`, Yamaha's `AES-CBC` = 128 bits)
+ * are translated in the vendor's folder before reaching these.
  */
 import { isIP } from 'node:net';
+
+/** `record[key]` for the record's own keys only: `__proto__` or `constructor` in router output stay unknown. */
+export function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+	return Object.hasOwn(record, key) ? record[key] : undefined;
+}
 
 export function parseInteger(text: string | undefined): number | undefined {
 	if (text === undefined || !/^\d{1,15}$/.test(text)) return undefined;
@@ -50,11 +57,36 @@ export function parseDuration(text: string | undefined): number | undefined {
 	return Number.isSafeInteger(total) ? total : undefined;
 }
 
-/** `c1d2e3f4`, `0xC1D2E3F4` → `0xc1d2e3f4`. AW+ prints SPIs as bare hex. */
+/** `c1d2e3f4`, `0xC1D2E3F4` → `0xc1d2e3f4`. AW+, Junos and strongSwan print SPIs as bare hex. */
 export function normaliseSpi(text: string | undefined): string | undefined {
 	if (text === undefined) return undefined;
 	const match = /^(?:0x)?([0-9a-f]{1,8})$/i.exec(text);
 	return match ? `0x${match[1]!.toLowerCase()}` : undefined;
+}
+
+/** Yamaha's `a6 67 47 47` (hex bytes separated by spaces) → `0xa6674747`; only 4-byte (ESP) SPIs. */
+export function spiFromHexBytes(text: string | undefined): string | undefined {
+	if (text === undefined) return undefined;
+	const bytes = text.trim().split(/\s+/);
+	if (bytes.length !== 4 || !bytes.every((byte) => /^[0-9a-f]{2}$/i.test(byte))) return undefined;
+	return normaliseSpi(bytes.join('').replace(/^0+(?=.)/, ''));
+}
+
+/**
+ * Algorithm names repeat on every line of a big output (`esp-256-aes`, `AES_CBC-128`): the normalisers
+ * below remember their answers. Bounded, so that arbitrary input cannot grow it without limit.
+ */
+export function memoised<T>(read: (text: string) => T): (text: string | undefined) => T | undefined {
+	const answers = new Map<string, T>();
+	return (text) => {
+		if (text === undefined) return undefined;
+		const known = answers.get(text);
+		if (known !== undefined || answers.has(text)) return known;
+		const answer = read(text);
+		if (answers.size >= 512) answers.clear();
+		answers.set(text, answer);
+		return answer;
+	};
 }
 
 export function isZeroHex(text: string): boolean {
@@ -82,10 +114,10 @@ export function splitAddressPort(text: string): { address: string; port?: number
 const KNOWN_ENCRYPTION = /^(?:esp)?(3des|des|aes(?:128|192|256)(?:gcm(?:8|12|16)?)?|chacha20poly1305|null)$/;
 
 /** `AES256`, `aes-cbc-256`, `AES-GCM-128`, `3DES` → `aes256`, `aes256`, `aes128gcm16`, `3des`. */
-export function normaliseEncryption(text: string | undefined): string | undefined {
-	if (text === undefined) return undefined;
+export const normaliseEncryption = memoised(readEncryption);
+function readEncryption(text: string): string | undefined {
 	let compact = text.toLowerCase().replace(/[-_\s/]/g, '');
-	if (compact === '') return undefined;
+	if (compact === '' || /^(?:unknown|none|n\/?a)/.test(compact)) return undefined;
 	compact = compact.replace(/^(?:esp)?aescbc(\d+)$/, 'aes$1');
 	compact = compact.replace(
 		/^(?:esp)?aesgcm(?:(8|12|16)?)(128|192|256)$/,
@@ -99,17 +131,19 @@ export function normaliseEncryption(text: string | undefined): string | undefine
 }
 
 /** `SHA256`, `hmac-sha1`, `SHA2-256`, `sha1_96`, `MD5` → `sha256`, `sha1`, `sha256`, `sha1`, `md5`. */
-export function normaliseIntegrity(text: string | undefined): string | undefined {
-	if (text === undefined) return undefined;
+export const normaliseIntegrity = memoised(readIntegrity);
+function readIntegrity(text: string): string | undefined {
 	const compact = text
 		.toLowerCase()
 		.replace(/[-_\s]/g, '')
 		.replace(/^(?:esp|hmac)+/, '');
-	if (compact === '') return undefined;
+	if (compact === '' || /^(?:unknown|none|n\/?a)/.test(compact)) return undefined;
 	if (/^sha(?:1)?(?:96)?$/.test(compact)) return 'sha1';
 	const sha2 = /^sha2?(256|384|512)(?:128|192|256)?$/.exec(compact);
 	if (sha2) return `sha${sha2[1]}`;
 	if (/^md5(?:96)?$/.test(compact)) return 'md5';
+	if (/^aesxcbc(?:96)?$/.test(compact)) return 'aesxcbc';
+	if (/^aescmac(?:96)?$/.test(compact)) return 'aescmac';
 	return /^[a-z0-9]{2,32}$/.test(compact) ? compact : undefined;
 }
 
@@ -125,6 +159,19 @@ const MODP_GROUPS: Record<string, number> = {
 	ecp256: 19,
 	ecp384: 20,
 	ecp521: 21,
+	modp1024160: 22,
+	modp2048224: 23,
+	modp2048256: 24,
+	ecp192: 25,
+	ecp224: 26,
+	ecp224bp: 27,
+	ecp256bp: 28,
+	ecp384bp: 29,
+	ecp512bp: 30,
+	curve25519: 31,
+	x25519: 31,
+	curve448: 32,
+	x448: 32,
 	'768bit': 1,
 	'1024bit': 2,
 	'1536bit': 5,
@@ -133,14 +180,18 @@ const MODP_GROUPS: Record<string, number> = {
 	'4096bit': 16,
 };
 
-/** `14`, `group14`, `DH14`, `modp2048`, `2048-bit` → 14. */
-export function dhGroupNumber(text: string | undefined): number | undefined {
-	if (text === undefined) return undefined;
-	const compact = text.toLowerCase().replace(/[-_\s]/g, '');
-	const named = MODP_GROUPS[compact];
+/** `14`, `group14`, `DH14`, `modp2048`, `MODP_2048`, `2048-bit`, `CURVE_25519` → 14, …, 31. */
+export const dhGroupNumber = memoised(readDhGroup);
+function readDhGroup(text: string): number | undefined {
+	const compact = text
+		.toLowerCase()
+		.replace(/[-_\s]/g, '')
+		.replace(/^(modp\d+)bits?$/, '$1');
+	const named = ownValue(MODP_GROUPS, compact);
 	if (named !== undefined) return named;
 	const numbered = /^(?:group|dh|dhgroup)?(\d{1,2})$/.exec(compact);
-	return numbered ? parseInteger(numbered[1]) : undefined;
+	const group = numbered ? parseInteger(numbered[1]) : undefined;
+	return group === undefined || group === 0 ? undefined : group;
 }
 
 /** `1`, `2`, `v2`, `IKEv1`, `ikev2` → 1 | 2. */

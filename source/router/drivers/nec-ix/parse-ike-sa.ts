@@ -1,0 +1,166 @@
+/**
+ * `show ike sa` on NEC UNIVERGE IX (IKEv1; IKEv2 tunnels are `show ikev2 sa`) → `ike`.
+ *
+ * Layout (CONBU "IX 設定" notes via shared/fixtures/samples/nec_ix; NOTES.md):
+ *   `ISAKMP SA - 1 configured, 1 created`
+ *   `Local address is 192.168.3.106, port is 4500`
+ *   `Remote address is 160.16.67.124, port is 4500`
+ *   then indented `Key is value` lines: IKE policy name, Direction, Initiator's / Responder's cookie,
+ *   `Exchange type is aggressive mode`, `NAT-Traversal RFC3947`, `NAT detected at local side`,
+ *   `State is established`, `Encryption algorithm is aes-256`, `Hash algorithm is sha2-512`,
+ *   `DH group is modp2048, lifetime is 2889 seconds`, `#ph1 …` / `#ph2 …` counters.
+ * NAT traversal: `NAT detected …` / `NAT not detected` when printed, else port 4500 at either end.
+ */
+import type { IkeSa, IkeState, ParseResult } from '../../model.js';
+import { cleanOutputLines } from '../shared/clean-output.js';
+import {
+	dhGroupNumber,
+	isIpAddress,
+	isZeroHex,
+	normaliseEncryption,
+	normaliseIntegrity,
+	parseInteger,
+} from '../shared/field-values.js';
+import { knownLines } from '../shared/known-lines.js';
+
+const isKnownLine = knownLines([
+	/^IKE policy name is\b/i,
+	/^Direction is (?:initiator|responder)$/i,
+	/^Initiator's cookie is\b/i,
+	/^Authentication method is\b/i,
+	/^#ph[12]\b/i,
+	/^NAT-Traversal\b/i,
+	/^Local ID is\b/i,
+	/^Remote ID is\b/i,
+	/^Keepalive\b/i,
+	/^DPD\b/i,
+]);
+
+function stateOf(text: string): IkeState | undefined {
+	const word = text.trim().toLowerCase();
+	if (word === 'established' || word === 'mature') return 'established';
+	if (/negotiat|wait|sent|init|larval|connecting/.test(word)) return 'negotiating';
+	if (/^(?:deleted|deleting|expired|dead|down)$/.test(word)) return 'down';
+	return undefined;
+}
+
+type Pending = {
+	sa: Partial<IkeSa>;
+	ports: number[];
+	zeroResponderCookie?: boolean;
+	natDetected?: boolean;
+	lines: string[];
+	understood: boolean;
+};
+
+function finish(pending: Pending): IkeSa | undefined {
+	const { sa } = pending;
+	if (sa.peer === undefined || sa.state === undefined) return undefined;
+	const state: IkeState =
+		sa.state === 'established' && pending.zeroResponderCookie ? 'negotiating' : sa.state;
+	const result: IkeSa = { peer: sa.peer, state, version: 1 };
+	if (sa.local !== undefined) result.local = sa.local;
+	if (sa.encryption !== undefined) result.encryption = sa.encryption;
+	if (sa.integrity !== undefined) result.integrity = sa.integrity;
+	if (sa.dhGroup !== undefined) result.dhGroup = sa.dhGroup;
+	if (sa.expiresInSeconds !== undefined) result.expiresInSeconds = sa.expiresInSeconds;
+	if (pending.natDetected !== undefined) result.natTraversal = pending.natDetected;
+	else if (pending.ports.length > 0) result.natTraversal = pending.ports.includes(4500);
+	return result;
+}
+
+export function parseIkeSa(output: string): ParseResult {
+	const lines = cleanOutputLines(output);
+	const ike: IkeSa[] = [];
+	const unparsed: string[] = [];
+	let pending: Pending | undefined;
+
+	const close = () => {
+		if (!pending) return;
+		const sa = finish(pending);
+		if (sa) ike.push(sa);
+		else unparsed.push(...pending.lines);
+		pending = undefined;
+	};
+
+	for (const line of lines) {
+		const trimmed = line.trim();
+		if (trimmed === '') continue;
+		// The first letter (lower-cased) picks the patterns that can apply: IX prints ~19 lines an SA.
+		const first = trimmed.charCodeAt(0) | 32;
+		if (first === 105 && /^ISAKMP SA - \d+ configured, \d+ created$/i.test(trimmed)) {
+			close();
+			continue;
+		}
+		const address =
+			first === 108 || first === 114
+				? /^(Local|Remote) address is (\S+), port is (\d{1,5})$/i.exec(trimmed)
+				: null;
+		if (address && isIpAddress(address[2]!)) {
+			const isLocal = address[1]!.toLowerCase() === 'local';
+			if (!pending || (isLocal ? pending.sa.local : pending.sa.peer) !== undefined) {
+				close();
+				pending = { sa: {}, ports: [], lines: [], understood: true };
+			}
+			pending.lines.push(line);
+			if (isLocal) pending.sa.local = address[2]!;
+			else pending.sa.peer = address[2]!;
+			const port = parseInteger(address[3]);
+			if (port !== undefined) pending.ports.push(port);
+			continue;
+		}
+		if (!pending) {
+			unparsed.push(line);
+			continue;
+		}
+		pending.lines.push(line);
+		const keyValue = trimmed.includes(' is ') ? /^(.+?) is (.+)$/i.exec(trimmed) : null;
+		const key = keyValue?.[1]?.toLowerCase();
+		const value = keyValue?.[2] ?? '';
+		if (key === 'state') {
+			const state = stateOf(value);
+			if (state) {
+				pending.sa.state = state;
+				continue;
+			}
+		} else if (key === "responder's cookie") {
+			pending.zeroResponderCookie = isZeroHex(value);
+			continue;
+		} else if (key === 'exchange type') {
+			continue;
+		} else if (key === 'encryption algorithm') {
+			const encryption = normaliseEncryption(value);
+			if (encryption !== undefined) pending.sa.encryption = encryption;
+			continue;
+		} else if (key === 'hash algorithm') {
+			const integrity = normaliseIntegrity(value);
+			if (integrity !== undefined) pending.sa.integrity = integrity;
+			continue;
+		} else if (key === 'dh group') {
+			const dh = /^([\w-]+)(?:, lifetime is (\d+) seconds)?$/i.exec(value);
+			if (dh) {
+				const dhGroup = dhGroupNumber(dh[1]);
+				if (dhGroup !== undefined) pending.sa.dhGroup = dhGroup;
+				const lifetime = parseInteger(dh[2]);
+				if (lifetime !== undefined) pending.sa.expiresInSeconds = lifetime;
+				continue;
+			}
+		} else if (key === 'lifetime') {
+			const lifetime = /^(\d+) seconds$/i.exec(value);
+			if (lifetime) {
+				pending.sa.expiresInSeconds = Number(lifetime[1]);
+				continue;
+			}
+		}
+		const nat = /^NAT (not )?detected\b/i.exec(trimmed);
+		if (nat) {
+			pending.natDetected = nat[1] === undefined;
+			continue;
+		}
+		if (isKnownLine(trimmed)) continue;
+		pending.lines.pop();
+		unparsed.push(line);
+	}
+	close();
+	return { ike, unparsed };
+}

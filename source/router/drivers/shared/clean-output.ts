@@ -1,0 +1,118 @@
+/**
+ * Turns what an SSH shell captured into the lines a person would have read on the terminal:
+ * ANSI escapes removed, carriage returns and backspaces applied as a terminal applies them (that is
+ * how a `--More--` prompt gets erased), leftover pager prompts removed, and the echoed command line and
+ * the trailing prompt dropped. Shared by every vendor's parsers. Pure, linear in the input; never throws.
+ */
+
+// CSI (ESC [ … final), OSC (ESC ] … BEL or ESC \), the two-character escapes terminals get from
+// CLIs (save/restore cursor, keypad modes, index, reset), and finally a stray ESC on its own.
+const ANSI_ESCAPE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[78=>cDEHM]?/g;
+// C0 controls other than TAB, LF, CR and BS, plus DEL.
+const OTHER_CONTROLS = /[\x00-\x07\x0b\x0c\x0e-\x1f\x7f]/g;
+// Cisco/AW+/NEC `--More--`, Junos `---(more)---` / `---(more 45%)---`.
+const PAGER_AT_START = /^\s*<?-{2,}\s*\(?\s*more(?:\s+\d{1,3}%)?\s*\)?\s*-{2,}>?\s*/i;
+const PAGER_INSIDE = /\s*<?-{2,}\s*\(?\s*more(?:\s+\d{1,3}%)?\s*\)?\s*-{2,}>?\s*/gi;
+
+/**
+ * A prompt, possibly followed by the command the user typed: `awplus#`, `ip-172-30-0-139>`,
+ * `R10(config)#`, `awplus(config-if)#show ip bgp summary`, `ubnt@host:~$ show ip bgp summary`,
+ * `root@srx> show bgp summary`, `[RTX1210] > show ipsec sa`.
+ * Host part as in alliedtelesis/ansible_awplus's terminal plugin, widened with `@`, `~` and `[…] `.
+ */
+const PROMPT_LINE =
+	/^(?:\[[\w.-]+\] ?|[\w+\-.:/[\]@~]+(?:\([^)]*\)){0,3}|(?:\([^)]*\)){1,3})[>#$%] ?(?:[a-z].*)?$/i;
+/** A bare prompt character, or one followed by a command: `#`, `> show ipsec sa`, `$ swanctl --list-sas` (not `%`: Cisco errors start so). */
+const BARE_PROMPT_LINE = /^[>#$](?: +[a-z].*)?$/i;
+const ECHOED_COMMAND = /^(?:show|sh)\s+\S/i;
+
+/** Applies CR (back to column 0) and BS (one column left) the way a terminal draws them. */
+function drawLine(line: string): string {
+	const cells: string[] = [];
+	let column = 0;
+	for (const character of line) {
+		if (character === '\r') column = 0;
+		else if (character === '\b') column = Math.max(0, column - 1);
+		else {
+			cells[column] = character;
+			column += 1;
+		}
+	}
+	return Array.from(cells, (cell) => cell ?? ' ').join('');
+}
+
+function removePager(line: string): string {
+	if (!/more/i.test(line)) return line;
+	return line.replace(PAGER_AT_START, '').replace(PAGER_INSIDE, ' ');
+}
+
+/**
+ * Which of the slower steps a line needs: CR/BS replay, pager removal (a pager prompt has `--`), prompt
+ * matching (every prompt has `>`, `#`, `$` or `%`). Most lines need none, and big outputs are tens of
+ * thousands of lines. Native `includes` scans beat a character loop in JavaScript by far.
+ */
+function needsDrawing(line: string): boolean {
+	return line.includes('\r') || line.includes('\b');
+}
+
+function hasPromptCharacter(line: string): boolean {
+	return line.includes('#') || line.includes('>') || line.includes('$') || line.includes('%');
+}
+
+/** An echoed command starts with `sh` (`show …`, `sh ip bgp sum`), after any indentation. */
+function startsWithSh(line: string): boolean {
+	let at = 0;
+	while (line.charCodeAt(at) === 32 || line.charCodeAt(at) === 9) at += 1;
+	return (line.charCodeAt(at) | 32) === 115 && (line.charCodeAt(at + 1) | 32) === 104;
+}
+
+function matchesPrompt(line: string): boolean {
+	const trimmed = line.trim();
+	if (trimmed === '') return false;
+	return PROMPT_LINE.test(trimmed) || BARE_PROMPT_LINE.test(trimmed) || ECHOED_COMMAND.test(trimmed);
+}
+
+export function isPromptOrEcho(line: string): boolean {
+	return (hasPromptCharacter(line) || startsWithSh(line)) && matchesPrompt(line);
+}
+
+/** The controls `OTHER_CONTROLS` removes, one by one: `includes` is much faster than a class scan. */
+const CONTROL_CHARACTERS = Array.from({ length: 32 }, (_, code) => String.fromCharCode(code))
+	.filter((character) => !'\t\n\r\b\x1b'.includes(character))
+	.concat('\x7f');
+
+function hasOtherControl(text: string): boolean {
+	for (const character of CONTROL_CHARACTERS) if (text.includes(character)) return true;
+	return false;
+}
+
+/** The visible lines of a captured output, trailing spaces removed; blank lines are kept. */
+export function cleanOutputLines(raw: string): string[] {
+	let text = String(raw);
+	if (text.includes('\x1b')) text = text.replace(ANSI_ESCAPE, '');
+	if (hasOtherControl(text)) text = text.replace(OTHER_CONTROLS, '');
+	const lines: string[] = [];
+	for (const physical of text.split('\n')) {
+		let end = physical.length;
+		while (end > 0 && physical.charCodeAt(end - 1) === 13) end -= 1;
+		let visible = end === physical.length ? physical : physical.slice(0, end);
+		if (needsDrawing(visible)) visible = drawLine(visible);
+		if (visible.includes('--')) visible = removePager(visible);
+		visible = visible.trimEnd();
+		if (isPromptOrEcho(visible)) continue;
+		lines.push(visible);
+	}
+	while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+	return lines;
+}
+
+/** Whitespace-separated tokens of a line. */
+export function tokensOf(line: string): string[] {
+	const trimmed = line.trim();
+	return trimmed === '' ? [] : trimmed.split(/\s+/);
+}
+
+/** A line that is only a rule of dashes or equals signs (table separators, block separators). */
+export function isRule(line: string): boolean {
+	return /^\s*[-=]{3,}\s*$/.test(line);
+}
