@@ -148,9 +148,14 @@ export class RouterPoller extends EventEmitter<Events> {
 		}, delay);
 	}
 
-	/** `r` in the panel: poll now and restart the interval from here. */
+	/** `r` in the panel: poll now (even while paused: the user asked) and restart the interval from here. */
 	pollNow(): void {
-		this.#schedule(0);
+		if (this.#stopped) return;
+		clearTimeout(this.#timer);
+		this.#timer = setTimeout(async () => {
+			await this.pollOnce();
+			this.#schedule(this.options.intervalMs);
+		}, 0);
 	}
 
 	setPaused(paused: boolean): void {
