@@ -115,6 +115,8 @@ export async function checkInstanceTypeOffered(
 			.filter(Boolean)
 			.sort()
 			.slice(0, 5);
+		// An endpoint that knows no offering at all (an EC2-compatible one without a catalog) cannot tell.
+		if (examples.length === 0) return { offered: 'unknown', code: 'NoOfferings' };
 		return { offered: false, location, examples };
 	} catch (error) {
 		const code = errorCodeOf(error);

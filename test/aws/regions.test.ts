@@ -81,7 +81,15 @@ describe('instance type offerings (DescribeInstanceTypeOfferings)', () => {
 
 	it('an unknown type is simply not offered', async () => {
 		const result = await checkInstanceTypeOffered(ec2, 'x9.huge', { region: 'ap-northeast-1' });
-		expect(result.offered).toBe(false);
+		expect(result).toMatchObject({ offered: false, examples: expect.arrayContaining(['t3.small']) });
+	});
+
+	it('says "unknown" when an EC2-compatible endpoint knows no offering at all', async () => {
+		const empty = { send: async () => ({ InstanceTypeOfferings: [] }) } as unknown as EC2Client;
+		expect(await checkInstanceTypeOffered(empty, 't3.small', { region: 'ap-northeast-1' })).toEqual({
+			offered: 'unknown',
+			code: 'NoOfferings',
+		});
 	});
 
 	it('says "unknown" (never fails) when the endpoint does not answer the question', async () => {
