@@ -121,8 +121,10 @@ export function explainAwsError(
 			? { key: 'unauthorized', vars: { iamAction: description.action } }
 			: { key: 'unauthorizedUnknown', vars: {} };
 	}
-	if (authCodes.has(code)) return { key: 'authFailure', vars: {} };
-	if (clockCodes.has(code)) {
+	// STS words an expired request as a signature error: "Signature expired: … is now earlier than …"
+	const expiredSignature = code === 'SignatureDoesNotMatch' && /signature expired/i.test(description.message);
+	if (authCodes.has(code) && !expiredSignature) return { key: 'authFailure', vars: {} };
+	if (clockCodes.has(code) || expiredSignature) {
 		const skew = context.clockSkewMs;
 		return skew !== undefined && Math.abs(skew) >= 1000
 			? { key: 'clockSkewMeasured', vars: { seconds: Math.round(Math.abs(skew) / 1000) } }

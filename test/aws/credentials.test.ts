@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clockSkewOf } from '../../source/aws/client.js';
 import {
@@ -14,7 +15,7 @@ import {
 	saveProfile,
 	verifyCredentials,
 } from '../../source/aws/credentials.js';
-import { explainAwsError } from '../../source/aws/errors.js';
+import { describeAwsError, explainAwsError } from '../../source/aws/errors.js';
 import { SANDBOX_CREDENTIALS } from '../../source/sandbox/ec2/index.js';
 import { region, type Sandbox, startSandbox, temporaryDirectory } from './sandbox-harness.js';
 
@@ -64,6 +65,22 @@ describe('verifyCredentials: STS GetCallerIdentity on the same endpoint', () => 
 		expect(result.error.code).toBe('InvalidClientTokenId');
 		expect(result.error.requestId).toBeTruthy();
 		expect(explainAwsError(result.error)?.key).toBe('authFailure');
+	});
+
+	it('answers a request signed 20 minutes off as STS does (SignatureDoesNotMatch: Signature expired)', async () => {
+		const sts = new STSClient({
+			region,
+			endpoint: sandbox.endpoint,
+			credentials: SANDBOX_CREDENTIALS,
+			systemClockOffset: -20 * 60 * 1000,
+			maxAttempts: 1,
+		});
+		const error = await sts.send(new GetCallerIdentityCommand({})).catch((caught: unknown) => caught);
+		sts.destroy();
+		const description = describeAwsError(error);
+		expect(description.code).toBe('SignatureDoesNotMatch');
+		expect(description.message).toMatch(/^Signature expired/);
+		expect(explainAwsError(description)?.key).toBe('clockSkew');
 	});
 
 	it('measures the clock skew from the Date header of any response', async () => {

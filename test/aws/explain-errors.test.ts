@@ -66,6 +66,16 @@ describe('explainAwsError: a human explanation per common code, in en and ja', (
 		expect(text?.ja).toContain('1000 秒');
 	});
 
+	it('reads STS’s "Signature expired" as clock skew, not as bad keys', () => {
+		const error = Object.assign(
+			new Error('Signature expired: 20261123T080000Z is now earlier than 20261123T081500Z'),
+			{
+				name: 'SignatureDoesNotMatch',
+			},
+		);
+		expect(explainAwsError(describeAwsError(error))?.key).toBe('clockSkew');
+	});
+
 	it('says "no AMI: import one first or give instance.ami"', () => {
 		const text = explained('InvalidAMIID.NotFound');
 		expect(text?.en).toMatch(/import one first.*instance\.ami/);

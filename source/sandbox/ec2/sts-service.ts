@@ -17,9 +17,14 @@ const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '
 
 export type StsResponse = { status: number; body: string };
 
-/** STS words a few of the signature errors differently from EC2 (an unknown key is InvalidClientTokenId). */
+/**
+ * STS words a few of the signature errors differently from EC2: an unknown key is
+ * InvalidClientTokenId, an expired request is SignatureDoesNotMatch ("Signature expired: …").
+ */
 function stsCode(code: string): string {
-	return code === 'AuthFailure' ? 'InvalidClientTokenId' : code;
+	if (code === 'AuthFailure') return 'InvalidClientTokenId';
+	if (code === 'RequestExpired') return 'SignatureDoesNotMatch';
+	return code;
 }
 
 export function renderStsError(error: Ec2Error, requestId: string): StsResponse {
@@ -27,7 +32,9 @@ export function renderStsError(error: Ec2Error, requestId: string): StsResponse 
 	const message =
 		code === 'InvalidClientTokenId'
 			? 'The security token included in the request is invalid.'
-			: error.message;
+			: code === 'SignatureDoesNotMatch' && error.code === 'RequestExpired'
+				? `Signature expired: the request time is more than 15 minutes away from ${new Date().toISOString()}.`
+				: error.message;
 	return {
 		status: code === 'InvalidClientTokenId' ? 403 : error.status,
 		body: builder.build({
