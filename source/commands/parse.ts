@@ -1,5 +1,5 @@
 import { vendorNames } from '../flow/answers.js';
-import { driverFor, drivers } from '../router/drivers/index.js';
+import { driverFor, drivers, parsableCommands } from '../router/drivers/index.js';
 import type { ParseResult } from '../router/model.js';
 import { UsageError } from './errors.js';
 import { type CommandIo, printJson, readAll } from './io.js';
@@ -22,7 +22,9 @@ export async function parseCommand(options: ParseOptions, io: CommandIo): Promis
 		);
 	}
 	const wanted = normaliseCommand(options.command);
-	const command = driver.commands.find(
+	// Every command the driver parses, polled or not (e.g. Cisco's `show crypto session detail`).
+	const commands = parsableCommands(options.vendor);
+	const command = commands.find(
 		(candidate) => normaliseCommand(candidate.command) === wanted || candidate.key === wanted,
 	);
 	if (!command) {
@@ -30,7 +32,7 @@ export async function parseCommand(options: ParseOptions, io: CommandIo): Promis
 			io.t('cli.unknownCommand', {
 				value: options.command,
 				vendor: options.vendor,
-				allowed: driver.commands.map((candidate) => `"${candidate.command}"`).join(', '),
+				allowed: commands.map((candidate) => `"${candidate.command}"`).join(', '),
 			}),
 		);
 	}
