@@ -86,23 +86,68 @@ function hasOtherControl(text: string): boolean {
 	return false;
 }
 
-/** The visible lines of a captured output, trailing spaces removed; blank lines are kept. */
+/**
+ * A necessary condition for isPromptOrEcho, in one short scan without calls: after the indentation,
+ * the line starts with `sh`, or its first word reaches a prompt character or `(` (a prompt's host part
+ * has no spaces), or that word ends in `]` (`[RTX1210] >`). Any other character above ASCII answers
+ * yes, leaving the decision to the regular expressions. Most lines are rejected at their first space.
+ */
+function mayBePromptOrEcho(line: string): boolean {
+	const length = line.length;
+	let at = 0;
+	while (at < length) {
+		const code = line.charCodeAt(at);
+		if (code !== 32 && code !== 9) break;
+		at += 1;
+	}
+	if (at === length) return false;
+	if ((line.charCodeAt(at) | 32) === 115 && (line.charCodeAt(at + 1) | 32) === 104) return true;
+	for (let index = at; index < length; index += 1) {
+		const code = line.charCodeAt(index);
+		// # $ % ( >
+		if (code === 35 || code === 36 || code === 37 || code === 40 || code === 62 || code > 127) return true;
+		if (code === 32 || code === 9) return line.charCodeAt(index - 1) === 93;
+	}
+	return false;
+}
+
+/** Whether trimEnd could change the line: it ends in white space (or a character beyond ASCII). */
+function mayEndInSpace(line: string): boolean {
+	const last = line.charCodeAt(line.length - 1);
+	return last === 32 || last === 9 || last > 127;
+}
+
+/**
+ * The visible lines of a captured output, trailing spaces removed; blank lines are kept.
+ * What a step needs (CR, BS, `--`) is looked for once in the whole text, so that the common output
+ * without any of them costs one short scan per line.
+ */
 export function cleanOutputLines(raw: string): string[] {
 	let text = String(raw);
 	if (text.includes('\x1b')) text = text.replace(ANSI_ESCAPE, '');
 	if (hasOtherControl(text)) text = text.replace(OTHER_CONTROLS, '');
-	const lines: string[] = [];
-	for (const physical of text.split('\n')) {
-		let end = physical.length;
-		while (end > 0 && physical.charCodeAt(end - 1) === 13) end -= 1;
-		let visible = end === physical.length ? physical : physical.slice(0, end);
-		if (needsDrawing(visible)) visible = drawLine(visible);
-		if (visible.includes('--')) visible = removePager(visible);
-		visible = visible.trimEnd();
-		if (isPromptOrEcho(visible)) continue;
-		lines.push(visible);
+	const hasCr = text.includes('\r');
+	const drawing = hasCr || text.includes('\b');
+	const pager = text.includes('--');
+	// Kept lines are written back into the array split made, in place: no second array of that size.
+	const lines = text.split('\n');
+	let kept = 0;
+	for (let index = 0; index < lines.length; index += 1) {
+		let visible = lines[index]!;
+		if (hasCr) {
+			let end = visible.length;
+			while (end > 0 && visible.charCodeAt(end - 1) === 13) end -= 1;
+			if (end !== visible.length) visible = visible.slice(0, end);
+		}
+		if (drawing && needsDrawing(visible)) visible = drawLine(visible);
+		if (pager && visible.includes('--')) visible = removePager(visible);
+		if (visible.length > 0 && mayEndInSpace(visible)) visible = visible.trimEnd();
+		if (mayBePromptOrEcho(visible) && isPromptOrEcho(visible)) continue;
+		lines[kept] = visible;
+		kept += 1;
 	}
-	while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+	while (kept > 0 && lines[kept - 1] === '') kept -= 1;
+	lines.length = kept;
 	return lines;
 }
 
