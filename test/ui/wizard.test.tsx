@@ -132,10 +132,10 @@ describe('wizard driven by keystrokes against the sandbox', () => {
 		await press(app, enter);
 
 		await waitFor(app, 'Live panel');
-		const panel = await waitFor(app, /established[\s\S]*up/, 30_000);
-		expect(panel).toContain('198.51.100.10');
-		expect(panel).toContain('IPsec SAs');
-		expect(panel).toContain('q: quit');
+		// both routers connected, each with its one tunnel up (phase 1 and phase 2)
+		await waitFor(app, /AMF-VAA\s+203\.0\.113\.\d+\s+connected\s+1\/1 up/, 30_000);
+		const panel = await waitFor(app, /site\s+198\.51\.100\.10\s+connected\s+1\/1 up/, 30_000);
+		expect(panel).toMatch(/q:\s?quit/);
 	});
 
 	it('speaks Japanese', async () => {
