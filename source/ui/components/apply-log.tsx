@@ -30,12 +30,13 @@ export function ApplyLog({ lines, now }: { lines: ApplyLine[]; now: number }) {
 				if (line.type === 'retry') {
 					return (
 						<Text key={key} color="yellow" wrap="truncate-end">
-							↻{' '}
-							{t('apply.retry', {
-								action: line.action ?? kind,
-								code: line.error?.code ?? '',
-								attempt: line.attempt ?? 1,
-							})}
+							↻ {/* the runner's own (translated) reason: throttling, or dependencies draining */}
+							{line.message ??
+								t('apply.retry', {
+									action: line.action ?? kind,
+									code: line.error?.code ?? '',
+									attempt: line.attempt ?? 1,
+								})}
 						</Text>
 					);
 				}
