@@ -87,40 +87,62 @@ function hasOtherControl(text: string): boolean {
 }
 
 /**
- * A necessary condition for isPromptOrEcho, in one short scan without calls: after the indentation,
- * the line starts with `sh`, or its first word reaches a prompt character or `(` (a prompt's host part
- * has no spaces), or that word ends in `]` (`[RTX1210] >`). Any other character above ASCII answers
- * yes, leaving the decision to the regular expressions. Most lines are rejected at their first space.
+ * A necessary condition for isPromptOrEcho on `text` from `start` to `end`, in one short scan without
+ * calls: after the indentation, the line starts with `sh`, or its first word reaches a prompt character
+ * or `(` (a prompt's host part has no spaces), or that word ends in `]` (`[RTX1210] >`). Any character
+ * beyond ASCII answers yes, leaving the decision to the regular expressions. Most lines are rejected
+ * at their first space. Reads the whole text, not a line cut from it: faster character access.
  */
-function mayBePromptOrEcho(line: string): boolean {
-	const length = line.length;
-	let at = 0;
-	while (at < length) {
-		const code = line.charCodeAt(at);
+function mayBePromptOrEcho(text: string, start: number, end: number): boolean {
+	let at = start;
+	while (at < end) {
+		const code = text.charCodeAt(at);
 		if (code !== 32 && code !== 9) break;
 		at += 1;
 	}
-	if (at === length) return false;
-	if ((line.charCodeAt(at) | 32) === 115 && (line.charCodeAt(at + 1) | 32) === 104) return true;
-	for (let index = at; index < length; index += 1) {
-		const code = line.charCodeAt(index);
+	if (at === end) return false;
+	if (at + 1 < end && (text.charCodeAt(at) | 32) === 115 && (text.charCodeAt(at + 1) | 32) === 104)
+		return true;
+	const first = text.charCodeAt(at);
+	// A line that starts with a prompt character is a prompt only as `#` alone or `# command`.
+	if (first === 35 || first === 36 || first === 62) return at + 1 === end || text.charCodeAt(at + 1) === 32;
+	if (first === 37) return false;
+	for (let index = at; index < end; index += 1) {
+		const code = text.charCodeAt(index);
 		// # $ % ( >
 		if (code === 35 || code === 36 || code === 37 || code === 40 || code === 62 || code > 127) return true;
-		if (code === 32 || code === 9) return line.charCodeAt(index - 1) === 93;
+		if (code === 32 || code === 9) return text.charCodeAt(index - 1) === 93;
 	}
 	return false;
 }
 
 /** Whether trimEnd could change the line: it ends in white space (or a character beyond ASCII). */
-function mayEndInSpace(line: string): boolean {
-	const last = line.charCodeAt(line.length - 1);
-	return last === 32 || last === 9 || last > 127;
+function mayEndInSpace(code: number): boolean {
+	return code === 32 || code === 9 || code > 127;
+}
+
+/** The steps for one line, in order: CR/BS replay, pager removal, trailing blanks; undefined for a prompt. */
+function visibleLine(physical: string, hasCr: boolean, drawing: boolean, pager: boolean): string | undefined {
+	let visible = physical;
+	if (hasCr) {
+		let end = visible.length;
+		while (end > 0 && visible.charCodeAt(end - 1) === 13) end -= 1;
+		if (end !== visible.length) visible = visible.slice(0, end);
+	}
+	if (drawing && needsDrawing(visible)) visible = drawLine(visible);
+	if (pager && visible.includes('--')) visible = removePager(visible);
+	if (visible.length > 0 && mayEndInSpace(visible.charCodeAt(visible.length - 1)))
+		visible = visible.trimEnd();
+	if (visible.length > 0 && mayBePromptOrEcho(visible, 0, visible.length) && isPromptOrEcho(visible))
+		return undefined;
+	return visible;
 }
 
 /**
  * The visible lines of a captured output, trailing spaces removed; blank lines are kept.
- * What a step needs (CR, BS, `--`) is looked for once in the whole text, so that the common output
- * without any of them costs one short scan per line.
+ * What a step needs (CR, BS, `--`) is looked for once in the whole text. Without CR or BS (the usual
+ * case), lines are located in the text and checked there, and only kept lines are cut out of it; a
+ * line that may need a step goes through visibleLine.
  */
 export function cleanOutputLines(raw: string): string[] {
 	let text = String(raw);
@@ -129,23 +151,33 @@ export function cleanOutputLines(raw: string): string[] {
 	const hasCr = text.includes('\r');
 	const drawing = hasCr || text.includes('\b');
 	const pager = text.includes('--');
-	// Kept lines are written back into the array split made, in place: no second array of that size.
-	const lines = text.split('\n');
-	let kept = 0;
-	for (let index = 0; index < lines.length; index += 1) {
-		let visible = lines[index]!;
-		if (hasCr) {
-			let end = visible.length;
-			while (end > 0 && visible.charCodeAt(end - 1) === 13) end -= 1;
-			if (end !== visible.length) visible = visible.slice(0, end);
+	const lines: string[] = [];
+	if (drawing) {
+		for (const physical of text.split('\n')) {
+			const visible = visibleLine(physical, hasCr, drawing, pager);
+			if (visible !== undefined) lines.push(visible);
 		}
-		if (drawing && needsDrawing(visible)) visible = drawLine(visible);
-		if (pager && visible.includes('--')) visible = removePager(visible);
-		if (visible.length > 0 && mayEndInSpace(visible)) visible = visible.trimEnd();
-		if (mayBePromptOrEcho(visible) && isPromptOrEcho(visible)) continue;
-		lines[kept] = visible;
-		kept += 1;
+	} else {
+		const length = text.length;
+		let nextDashes = pager ? text.indexOf('--') : -1;
+		let start = 0;
+		while (start <= length) {
+			let end = text.indexOf('\n', start);
+			if (end < 0) end = length;
+			if (nextDashes >= 0 && nextDashes < start) nextDashes = text.indexOf('--', start);
+			const slow =
+				(nextDashes >= 0 && nextDashes < end) ||
+				(end > start && mayEndInSpace(text.charCodeAt(end - 1))) ||
+				mayBePromptOrEcho(text, start, end);
+			if (!slow) lines.push(text.slice(start, end));
+			else {
+				const visible = visibleLine(text.slice(start, end), false, false, pager);
+				if (visible !== undefined) lines.push(visible);
+			}
+			start = end + 1;
+		}
 	}
+	let kept = lines.length;
 	while (kept > 0 && lines[kept - 1] === '') kept -= 1;
 	lines.length = kept;
 	return lines;
