@@ -116,7 +116,7 @@ program
 	.command('monitor')
 	.description('the live panel; without flags, the routers recorded in the state file')
 	.option('--host <host>', 'router address')
-	.option('--port <n>', 'SSH port', '22')
+	.option('--port <n>', 'SSH port (default 22, or Port from ~/.ssh/config)')
 	.option('--user <user>', 'SSH user')
 	.option('--identity <file>', 'private key file')
 	.option('--vendor <vendor>', 'router vendor', 'awplus')

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
 	DescribeCustomerGatewaysCommand,
@@ -29,6 +30,7 @@ import { normalizePeer } from '../monitor/tunnels.js';
 import { driverFor, drivers } from '../router/drivers/index.js';
 import type { AwsTunnelTelemetry, StatusSnapshot } from '../router/model.js';
 import type { RouterSession } from '../router/session.js';
+import { resolveSshHost } from '../router/ssh-config.js';
 import type { SandboxRouterInfo } from '../sandbox/index.js';
 import type { PanelUiState } from '../ui/hooks/use-panel-keys.js';
 import { I18nProvider } from '../ui/i18n-context.js';
@@ -37,6 +39,7 @@ import { openBackend } from './backend.js';
 import { confirm } from './confirm.js';
 import { OperationError, UsageError } from './errors.js';
 import { type CommandIo, printJson } from './io.js';
+import { passphraseAsker } from './passphrase.js';
 
 export type MonitorCommandOptions = GlobalOptions & {
 	host?: string;
@@ -104,17 +107,23 @@ async function targetsFor(
 	sandboxRouters: () => Promise<SandboxRouterInfo[] | undefined>,
 ): Promise<RouterTarget[]> {
 	if (options.host) {
-		if (!options.user) throw new UsageError('--user is required with --host.');
-		const port = positiveNumber(options.port, '--port', 22);
+		// ~/.ssh/config Host aliases: HostName, User, Port, IdentityFile, ProxyJump (flags win)
+		const alias = resolveSshHost(options.host);
+		const user = options.user ?? alias.user;
+		if (!user) throw new UsageError(io.t('cli.monitorNeedsUser', { host: options.host }));
+		const port = options.port === undefined ? (alias.port ?? 22) : positiveNumber(options.port, '--port', 22);
+		const identity = options.identity ?? alias.identityFiles.find((file) => existsSync(file));
 		const record: RouterRecord = {
 			name: options.host,
-			host: options.host,
+			host: alias.hostName,
 			port,
-			user: options.user,
+			user,
 			vendor: options.vendor ?? 'awplus',
-			...(options.identity ? { identity: options.identity } : {}),
+			...(identity ? { identity } : {}),
 		};
-		return resolveTargets([record], await sandboxRouters());
+		return resolveTargets([record], await sandboxRouters()).map((target) =>
+			alias.proxyJump ? { ...target, proxyJump: alias.proxyJump } : target,
+		);
 	}
 	const state = await loadState(options.state);
 	if (!state || state.routers.length === 0) throw new UsageError(io.t('cli.monitorNeedsRouter'));
@@ -152,9 +161,11 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 		{ region: state?.region },
 	);
 	const interactive = !options.once && !options.json;
+	const askPassphrase = passphraseAsker(io);
 	const policy: HostKeyPolicy = {
 		knownHostsFile: options.knownHosts,
 		acceptNew: options.acceptNewHostKey,
+		passphrase: (target, privateKey) => askPassphrase(target.identity ?? target.name, privateKey),
 		confirmUnknown: interactive
 			? (key, target) =>
 					confirm(io, `${target.host}:${target.port} ${key.type} ${key.fingerprint} — trust this host key?`)

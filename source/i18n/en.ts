@@ -217,6 +217,9 @@ export const en = {
 	'panel.unparsed': '{count} lines not understood',
 
 	// Monitor (non-interactive)
+	'monitor.passphrase': 'Passphrase for {key}: ',
+	'cli.monitorNeedsUser':
+		'--user: no user for {host}. Give --user, or a User line for that host in ~/.ssh/config.',
 	'monitor.hostKeyUnknown':
 		'The host key of {host} is not known (fingerprint {fingerprint}). Check it with the router’s administrator, then re-run with --accept-new-host-key to trust it.',
 	'monitor.hostKeyChanged':

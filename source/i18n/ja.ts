@@ -213,6 +213,9 @@ export const ja: Catalog = {
 	'panel.error': '直近のエラー: {message}',
 	'panel.unparsed': '解釈できなかった行: {count}',
 
+	'monitor.passphrase': '{key} のパスフレーズ: ',
+	'cli.monitorNeedsUser':
+		'--user: {host} のユーザーが分かりません。--user を指定するか、~/.ssh/config のそのホストに User 行を書いてください。',
 	'monitor.hostKeyUnknown':
 		'{host} のホスト鍵は未登録です（フィンガープリント {fingerprint}）。ルーターの管理者に確認のうえ、--accept-new-host-key を付けて再実行すると信頼します。',
 	'monitor.hostKeyChanged':

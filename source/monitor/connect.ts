@@ -11,6 +11,7 @@ import {
 	type PinnedHostKey,
 } from '../router/host-keys.js';
 import { HostKeyRejectedError, RouterSession, RouterSessionError } from '../router/session.js';
+import { parseProxyJump } from '../router/ssh-config.js';
 import type { SandboxRouterInfo } from '../sandbox/index.js';
 
 /**
@@ -30,6 +31,8 @@ export type RouterTarget = {
 	/** The router's own address (its public IP) when `host` is a sandbox mapping. */
 	address: string;
 	pinned?: PinnedHostKey;
+	/** `ProxyJump` from ~/.ssh/config: `[user@]host[:port][,…]`. */
+	proxyJump?: string;
 };
 
 export function resolveTargets(
@@ -72,6 +75,8 @@ export type HostKeyPolicy = {
 	acceptNew?: boolean;
 	/** Interactive: show the fingerprint and ask. */
 	confirmUnknown?: (key: OfferedHostKey, target: RouterTarget) => Promise<boolean>;
+	/** The passphrase of an encrypted private key, asked once (undefined when the key is not encrypted). */
+	passphrase?: (target: RouterTarget, privateKey: Buffer) => Promise<string | undefined>;
 	/** A key was accepted for the first time: pin it (state file). */
 	onPinned?: (target: RouterTarget, key: PinnedHostKey) => void;
 };
@@ -105,11 +110,24 @@ export async function openRouterSession(
 		onAccepted: (key) => policy.onPinned?.(target, { type: key.type, fingerprint: key.fingerprint }),
 	});
 	const privateKey = target.identity ? await readFile(target.identity) : undefined;
+	const passphrase =
+		privateKey && policy.passphrase ? await policy.passphrase(target, privateKey) : undefined;
+	// ProxyJump hops (from ~/.ssh/config): each hop as the user's own ssh would reach it
+	const proxyJump = target.proxyJump
+		? parseProxyJump(target.proxyJump).map((hop) => ({
+				host: hop.host,
+				port: hop.port ?? 22,
+				username: hop.user ?? target.user,
+				...(privateKey ? { privateKey, ...(passphrase ? { passphrase } : {}) } : {}),
+			}))
+		: undefined;
 	const session: RouterSession = new RouterSession({
 		host: target.host,
 		port: target.port,
 		username: target.user,
 		privateKey,
+		...(passphrase ? { passphrase } : {}),
+		...(proxyJump ? { proxyJump } : {}),
 		driver,
 		hostKeyVerifier: async (key, where) => {
 			const accepted = await verifier(key, where);
