@@ -21,6 +21,21 @@ import { isIpAddress, parseDuration, parseInteger } from '../shared/field-values
 import { knownLines } from '../shared/known-lines.js';
 import { LEGEND } from './parse-isakmp-sa.js';
 
+// Hoisted: a regular expression literal makes a new RegExp object every time it is evaluated.
+const ADDRESS_SLASH_PORT = /^([0-9a-f:.]+)\/(\d{1,5})$/i;
+const ACTIVE_WORD = /^active$/i;
+const NEGOTIATING_WORD = /NEGOTIATING/i;
+const INTERFACE = /^Interface:\s*(\S+)$/i;
+const SESSION_STATUS = /^Session status:\s*(\S+)$/i;
+const PEER_PORT = /^Peer:\s*(\S+)(?:\s+port\s+\d+)?/i;
+const IKEV_SA_LOCAL = /^IKEv([12]) SA:\s*local\s+(\S+)(?:\s+remote\s+(\S+)\s+(Active|Inactive))?$/i;
+const REMOTE_ACTIVE_INACTIVE = /^remote\s+(\S+)\s+(Active|Inactive)$/i;
+const CAPABILITIES_CONNID_LIFETIME = /^Capabilities:(\S+)\s+connid:\d+\s+lifetime:(\S+)$/i;
+const IPSEC_FLOW = /^IPSEC FLOW:/i;
+const ACTIVE_SAS = /^Active SAs:\s*(\d+)/i;
+const INBOUND_OUTBOUND_PKTS =
+	/^(Inbound|Outbound):\s*#pkts (?:dec|enc)'ed\s+(\d+)\s+drop\s+\d+\s+life \(KB\/Sec\)\s+\d+\/(\d+)$/i;
+
 const isKnownLine = knownLines([
 	/^Crypto session current status$/i,
 	/^Profile:/i,
@@ -35,7 +50,7 @@ const isKnownLine = knownLines([
 type Session = { interface?: string; status?: string; peer?: string };
 
 function addressPort(text: string): { address: string; port?: number } | undefined {
-	const match = /^([0-9a-f:.]+)\/(\d{1,5})$/i.exec(text);
+	const match = ADDRESS_SLASH_PORT.exec(text);
 	if (!match || !isIpAddress(match[1]!)) return undefined;
 	const port = parseInteger(match[2]);
 	const result: { address: string; port?: number } = { address: match[1]! };
@@ -54,11 +69,11 @@ export function parseCryptoSession(output: string): ParseResult {
 	let flow: IpsecSa | undefined;
 
 	const addIke = (version: 1 | 2, local: string, remote: string, ports: number[], activity: string) => {
-		const active = /^active$/i.test(activity);
+		const active = ACTIVE_WORD.test(activity);
 		const sa: IkeSa = {
 			peer: remote,
 			local,
-			state: active ? 'established' : /NEGOTIATING/i.test(session.status ?? '') ? 'negotiating' : 'down',
+			state: active ? 'established' : NEGOTIATING_WORD.test(session.status ?? '') ? 'negotiating' : 'down',
 			version,
 		};
 		if (ports.length > 0) sa.natTraversal = ports.includes(4500);
@@ -69,7 +84,7 @@ export function parseCryptoSession(output: string): ParseResult {
 	for (const line of lines) {
 		const trimmed = line.trim();
 		if (trimmed === '') continue;
-		const iface = /^Interface:\s*(\S+)$/i.exec(trimmed);
+		const iface = INTERFACE.exec(trimmed);
 		if (iface) {
 			session = { interface: iface[1]! };
 			lastIke = undefined;
@@ -77,19 +92,17 @@ export function parseCryptoSession(output: string): ParseResult {
 			flow = undefined;
 			continue;
 		}
-		const status = /^Session status:\s*(\S+)$/i.exec(trimmed);
+		const status = SESSION_STATUS.exec(trimmed);
 		if (status) {
 			session.status = status[1]!;
 			continue;
 		}
-		const peer = /^Peer:\s*(\S+)(?:\s+port\s+\d+)?/i.exec(trimmed);
+		const peer = PEER_PORT.exec(trimmed);
 		if (peer && isIpAddress(peer[1]!)) {
 			session.peer = peer[1]!;
 			continue;
 		}
-		const ikeLine = /^IKEv([12]) SA:\s*local\s+(\S+)(?:\s+remote\s+(\S+)\s+(Active|Inactive))?$/i.exec(
-			trimmed,
-		);
+		const ikeLine = IKEV_SA_LOCAL.exec(trimmed);
 		if (ikeLine) {
 			const version = ikeLine[1] === '1' ? 1 : 2;
 			const local = addressPort(ikeLine[2]!);
@@ -105,7 +118,7 @@ export function parseCryptoSession(output: string): ParseResult {
 				continue;
 			}
 		}
-		const remoteLine = /^remote\s+(\S+)\s+(Active|Inactive)$/i.exec(trimmed);
+		const remoteLine = REMOTE_ACTIVE_INACTIVE.exec(trimmed);
 		if (remoteLine && pendingIke) {
 			const remote = addressPort(remoteLine[1]!);
 			if (remote) {
@@ -121,7 +134,7 @@ export function parseCryptoSession(output: string): ParseResult {
 			unparsed.push(pendingIke.line);
 			pendingIke = undefined;
 		}
-		const capabilities = /^Capabilities:(\S+)\s+connid:\d+\s+lifetime:(\S+)$/i.exec(trimmed);
+		const capabilities = CAPABILITIES_CONNID_LIFETIME.exec(trimmed);
 		if (capabilities && lastIke) {
 			const caps = capabilities[1]!;
 			if (caps.includes('N')) lastIke.sa.natTraversal = true;
@@ -130,21 +143,18 @@ export function parseCryptoSession(output: string): ParseResult {
 			if (lifetime !== undefined && lifetime > 0) lastIke.sa.expiresInSeconds = lifetime;
 			continue;
 		}
-		if (/^IPSEC FLOW:/i.test(trimmed) && session.peer !== undefined) {
+		if (IPSEC_FLOW.test(trimmed) && session.peer !== undefined) {
 			flow = { peer: session.peer, state: 'down' };
 			if (session.interface !== undefined) flow.tunnel = session.interface;
 			ipsec.push(flow);
 			continue;
 		}
-		const activeSas = /^Active SAs:\s*(\d+)/i.exec(trimmed);
+		const activeSas = ACTIVE_SAS.exec(trimmed);
 		if (activeSas && flow) {
 			flow.state = Number(activeSas[1]) > 0 ? 'up' : 'down';
 			continue;
 		}
-		const counters =
-			/^(Inbound|Outbound):\s*#pkts (?:dec|enc)'ed\s+(\d+)\s+drop\s+\d+\s+life \(KB\/Sec\)\s+\d+\/(\d+)$/i.exec(
-				trimmed,
-			);
+		const counters = INBOUND_OUTBOUND_PKTS.exec(trimmed);
 		if (counters && flow) {
 			const packets = parseInteger(counters[2]);
 			if (packets !== undefined) {

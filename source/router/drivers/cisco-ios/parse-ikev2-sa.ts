@@ -18,6 +18,16 @@ import { dhGroupNumber, isIpAddress, normaliseIntegrity, parseInteger } from '..
 import { knownLines } from '../shared/known-lines.js';
 import { ikeEncryptionOf } from './algorithms.js';
 
+// Hoisted: a regular expression literal makes a new RegExp object every time it is evaluated.
+const ADDRESS_SLASH_PORT = /^([0-9a-f:.]+)\/(\d{1,5})$/i;
+const ALGORITHM_FIELD = /^\s*([A-Za-z][\w /-]*?)\s*:\s*(\S.*?)\s*$/;
+const NONE_WORD = /^none$/i;
+const LOCAL_REMOTE_END = /^(Local|Remote)\s+(\S+)$/i;
+const ENCR_LINE = /^Encr:/i;
+const LIFE_ACTIVE_TIME = /^Life\/Active Time:\s*(\d+)\/(\d+)\s*sec$/i;
+const LOCAL_REMOTE_SPI = /^Local spi:\s*[0-9a-f]+\s+Remote spi:\s*[0-9a-f]+$/i;
+const NAT_T_DETECTED = /^NAT-T is (not )?detected/i;
+
 const SECTION = /^(?:IPv4|IPv6) Crypto IKEv2\s+SA$/i;
 const HEADER = /^Tunnel-id\s+(?:Local\s+Remote\s+)?fvrf\/ivrf\s+Status$/i;
 /** Lines of `detail` read elsewhere or of no use to the status model. */
@@ -58,7 +68,7 @@ function stateOf(status: string): IkeState | undefined {
 
 /** `66.66.66.1/500`, `2001:DB8::1/4500` → address and port. */
 function addressSlashPort(text: string): { address: string; port?: number } | undefined {
-	const match = /^([0-9a-f:.]+)\/(\d{1,5})$/i.exec(text);
+	const match = ADDRESS_SLASH_PORT.exec(text);
 	if (!match || !isIpAddress(match[1]!)) return undefined;
 	const port = parseInteger(match[2]);
 	const result: { address: string; port?: number } = { address: match[1]! };
@@ -86,14 +96,14 @@ function finish(pending: Pending): IkeSa | undefined {
 function readAlgorithms(text: string, sa: Partial<IkeSa>): boolean {
 	const fields = new Map<string, string>();
 	for (const part of text.split(',')) {
-		const match = /^\s*([A-Za-z][\w /-]*?)\s*:\s*(\S.*?)\s*$/.exec(part);
+		const match = ALGORITHM_FIELD.exec(part);
 		if (match) fields.set(match[1]!.toLowerCase(), match[2]!);
 	}
 	if (!fields.has('encr')) return false;
 	const encryption = ikeEncryptionOf(fields.get('encr'), fields.get('keysize'));
 	if (encryption !== undefined) sa.encryption = encryption;
 	const hash = fields.get('hash');
-	const integrity = hash === undefined || /^none$/i.test(hash) ? undefined : normaliseIntegrity(hash);
+	const integrity = hash === undefined || NONE_WORD.test(hash) ? undefined : normaliseIntegrity(hash);
 	if (integrity !== undefined) sa.integrity = integrity;
 	const dhGroup = dhGroupNumber(fields.get('dh grp'));
 	if (dhGroup !== undefined) sa.dhGroup = dhGroup;
@@ -149,7 +159,7 @@ export function parseIkev2Sa(output: string): ParseResult {
 		}
 		if (pending) {
 			pending.lines.push(line);
-			const end = /^(Local|Remote)\s+(\S+)$/i.exec(trimmed);
+			const end = LOCAL_REMOTE_END.exec(trimmed);
 			const address = end ? addressSlashPort(end[2]!) : undefined;
 			if (end && address) {
 				if (end[1]!.toLowerCase() === 'local') pending.sa.local = address.address;
@@ -157,8 +167,8 @@ export function parseIkev2Sa(output: string): ParseResult {
 				if (address.port !== undefined) pending.ports.push(address.port);
 				continue;
 			}
-			if (/^Encr:/i.test(trimmed) && readAlgorithms(trimmed, pending.sa)) continue;
-			const life = /^Life\/Active Time:\s*(\d+)\/(\d+)\s*sec$/i.exec(trimmed);
+			if (ENCR_LINE.test(trimmed) && readAlgorithms(trimmed, pending.sa)) continue;
+			const life = LIFE_ACTIVE_TIME.exec(trimmed);
 			if (life) {
 				const lifetime = Number(life[1]);
 				const active = Number(life[2]);
@@ -166,8 +176,8 @@ export function parseIkev2Sa(output: string): ParseResult {
 					pending.sa.expiresInSeconds = lifetime - active;
 				continue;
 			}
-			if (/^Local spi:\s*[0-9a-f]+\s+Remote spi:\s*[0-9a-f]+$/i.test(trimmed)) continue;
-			const nat = /^NAT-T is (not )?detected/i.exec(trimmed);
+			if (LOCAL_REMOTE_SPI.test(trimmed)) continue;
+			const nat = NAT_T_DETECTED.exec(trimmed);
 			if (nat) {
 				pending.sa.natTraversal = nat[1] === undefined;
 				continue;

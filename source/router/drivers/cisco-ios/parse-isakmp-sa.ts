@@ -23,6 +23,15 @@ import {
 } from '../shared/field-values.js';
 import { ikeEncryptionOf } from './algorithms.js';
 
+// Hoisted: a regular expression literal makes a new RegExp object every time it is evaluated.
+const DELETED_MARK = /\(deleted\)/i;
+const ACTIVE_OR_STANDBY = /^(?:ACTIVE|STDBY)\b/i;
+const NEGOTIATION_STATE = /^(?:MM|AG|QM)_[A-Z0-9_]+$/;
+const DETAIL_STATUS = /^(?:ACTIVE|STDBY|DELETED)$/i;
+const CAPABILITY_CODES = /^[A-Z]{1,8}$/;
+const RECORD_FIELD = /^(dst|src|state):\s*(.*)$/i;
+const RECORD_STATE_LINE = /^(\S+)\s+conn-id:\s*\d+\s+(?:slot:\s*\d+\s+)?status:\s*(.+)$/i;
+
 const SECTION = /^(?:IPv4|IPv6) Crypto ISAKMP SA$/i;
 const SUMMARY_HEADER = /^dst\s+src\s+state\s+conn-id\s+(?:slot\s+)?status$/i;
 const DETAIL_HEADER = /^C-id\s+Local\s+Remote\s+I-VRF\s+Status\s+Encr\s+Hash\s+Auth\s+DH\s+Lifetime\b/i;
@@ -31,11 +40,11 @@ const ENGINE_LINE = /^Engine-id:Conn-id\s*=/i;
 export const LEGEND = /^(?:Codes?:.*|[A-Za-z]{1,5} - [^,]+(?:, *[A-Za-z]{1,5} - [^,]+)*,?)$/;
 
 function stateOf(state: string, status: string): IkeState | undefined {
-	if (/\(deleted\)/i.test(status)) return 'down';
-	if (!/^(?:ACTIVE|STDBY)\b/i.test(status)) return undefined;
+	if (DELETED_MARK.test(status)) return 'down';
+	if (!ACTIVE_OR_STANDBY.test(status)) return undefined;
 	const word = state.toUpperCase();
 	if (word === 'QM_IDLE') return 'established';
-	if (/^(?:MM|AG|QM)_[A-Z0-9_]+$/.test(word)) return 'negotiating';
+	if (NEGOTIATION_STATE.test(word)) return 'negotiating';
 	return undefined;
 }
 
@@ -61,9 +70,7 @@ function detailRow(tokens: string[]): IkeSa | undefined {
 	const [connId, local, remote] = tokens;
 	if (parseInteger(connId) === undefined || !isIpAddress(local ?? '') || !isIpAddress(remote ?? ''))
 		return undefined;
-	const statusAt = tokens.findIndex(
-		(token, index) => index >= 3 && /^(?:ACTIVE|STDBY|DELETED)$/i.test(token),
-	);
+	const statusAt = tokens.findIndex((token, index) => index >= 3 && DETAIL_STATUS.test(token));
 	if (statusAt < 3 || statusAt > 4) return undefined;
 	const [encr, hash, , dh, lifetime, cap] = tokens.slice(statusAt + 1);
 	const status = tokens[statusAt]!.toUpperCase();
@@ -81,7 +88,7 @@ function detailRow(tokens: string[]): IkeSa | undefined {
 	if (dhGroup !== undefined) sa.dhGroup = dhGroup;
 	const expires = parseDuration(lifetime);
 	if (expires !== undefined) sa.expiresInSeconds = expires;
-	if (cap !== undefined && /^[A-Z]{1,8}$/.test(cap)) sa.natTraversal = cap.includes('N');
+	if (cap !== undefined && CAPABILITY_CODES.test(cap)) sa.natTraversal = cap.includes('N');
 	return sa;
 }
 
@@ -100,7 +107,7 @@ export function parseIsakmpSa(output: string): ParseResult {
 	for (const line of lines) {
 		const trimmed = line.trim();
 		if (trimmed === '') continue;
-		const field = /^(dst|src|state):\s*(.*)$/i.exec(trimmed);
+		const field = RECORD_FIELD.exec(trimmed);
 		if (field) {
 			const key = field[1]!.toLowerCase();
 			const value = field[2]!;
@@ -114,7 +121,7 @@ export function parseIsakmpSa(output: string): ParseResult {
 				record.lines.push(line);
 				continue;
 			}
-			const stateLine = /^(\S+)\s+conn-id:\s*\d+\s+(?:slot:\s*\d+\s+)?status:\s*(.+)$/i.exec(value);
+			const stateLine = RECORD_STATE_LINE.exec(value);
 			if (key === 'state' && record?.src !== undefined && stateLine) {
 				const state = stateOf(stateLine[1]!, stateLine[2]!);
 				if (state && isIpAddress(record.dst!) && isIpAddress(record.src)) {

@@ -23,6 +23,16 @@ import {
 } from '../shared/field-values.js';
 import { knownLines } from '../shared/known-lines.js';
 
+// Hoisted: a regular expression literal makes a new RegExp object every time it is evaluated.
+const NEGOTIATING_WORDS = /negotiat|wait|sent|init|larval|connecting/;
+const DOWN_WORDS = /^(?:deleted|deleting|expired|dead|down)$/;
+const ISAKMP_SA_CONFIGURED = /^ISAKMP SA - \d+ configured, \d+ created$/i;
+const LOCAL_REMOTE_ADDRESS = /^(Local|Remote) address is (\S+), port is (\d{1,5})$/i;
+const KEY_IS_VALUE = /^(.+?) is (.+)$/i;
+const DH_GROUP_LIFETIME = /^([\w-]+)(?:, lifetime is (\d+) seconds)?$/i;
+const LIFETIME_SECONDS = /^(\d+) seconds$/i;
+const NAT_DETECTED = /^NAT (not )?detected\b/i;
+
 const isKnownLine = knownLines([
 	/^IKE policy name is\b/i,
 	/^Direction is (?:initiator|responder)$/i,
@@ -39,8 +49,8 @@ const isKnownLine = knownLines([
 function stateOf(text: string): IkeState | undefined {
 	const word = text.trim().toLowerCase();
 	if (word === 'established' || word === 'mature') return 'established';
-	if (/negotiat|wait|sent|init|larval|connecting/.test(word)) return 'negotiating';
-	if (/^(?:deleted|deleting|expired|dead|down)$/.test(word)) return 'down';
+	if (NEGOTIATING_WORDS.test(word)) return 'negotiating';
+	if (DOWN_WORDS.test(word)) return 'down';
 	return undefined;
 }
 
@@ -88,14 +98,11 @@ export function parseIkeSa(output: string): ParseResult {
 		if (trimmed === '') continue;
 		// The first letter (lower-cased) picks the patterns that can apply: IX prints ~19 lines an SA.
 		const first = trimmed.charCodeAt(0) | 32;
-		if (first === 105 && /^ISAKMP SA - \d+ configured, \d+ created$/i.test(trimmed)) {
+		if (first === 105 && ISAKMP_SA_CONFIGURED.test(trimmed)) {
 			close();
 			continue;
 		}
-		const address =
-			first === 108 || first === 114
-				? /^(Local|Remote) address is (\S+), port is (\d{1,5})$/i.exec(trimmed)
-				: null;
+		const address = first === 108 || first === 114 ? LOCAL_REMOTE_ADDRESS.exec(trimmed) : null;
 		if (address && isIpAddress(address[2]!)) {
 			const isLocal = address[1]!.toLowerCase() === 'local';
 			if (!pending || (isLocal ? pending.sa.local : pending.sa.peer) !== undefined) {
@@ -114,7 +121,7 @@ export function parseIkeSa(output: string): ParseResult {
 			continue;
 		}
 		pending.lines.push(line);
-		const keyValue = trimmed.includes(' is ') ? /^(.+?) is (.+)$/i.exec(trimmed) : null;
+		const keyValue = trimmed.includes(' is ') ? KEY_IS_VALUE.exec(trimmed) : null;
 		const key = keyValue?.[1]?.toLowerCase();
 		const value = keyValue?.[2] ?? '';
 		if (key === 'state') {
@@ -137,7 +144,7 @@ export function parseIkeSa(output: string): ParseResult {
 			if (integrity !== undefined) pending.sa.integrity = integrity;
 			continue;
 		} else if (key === 'dh group') {
-			const dh = /^([\w-]+)(?:, lifetime is (\d+) seconds)?$/i.exec(value);
+			const dh = DH_GROUP_LIFETIME.exec(value);
 			if (dh) {
 				const dhGroup = dhGroupNumber(dh[1]);
 				if (dhGroup !== undefined) pending.sa.dhGroup = dhGroup;
@@ -146,13 +153,13 @@ export function parseIkeSa(output: string): ParseResult {
 				continue;
 			}
 		} else if (key === 'lifetime') {
-			const lifetime = /^(\d+) seconds$/i.exec(value);
+			const lifetime = LIFETIME_SECONDS.exec(value);
 			if (lifetime) {
 				pending.sa.expiresInSeconds = Number(lifetime[1]);
 				continue;
 			}
 		}
-		const nat = /^NAT (not )?detected\b/i.exec(trimmed);
+		const nat = NAT_DETECTED.exec(trimmed);
 		if (nat) {
 			pending.natDetected = nat[1] === undefined;
 			continue;

@@ -17,6 +17,17 @@ import { isIpAddress, parseDuration, parseInteger } from './field-values.js';
 import { knownLines } from './known-lines.js';
 import { assembleRow } from './table-rows.js';
 
+// Hoisted: a regular expression literal makes a new RegExp object every time it is evaluated.
+const NAMED_NEIGHBOR = /^[^()\s]*\(([0-9a-f:.]+)\)$/i;
+const NEIGHBOR_CELL = /^neighbou?r$/i;
+const AS_CELL = /^AS$/i;
+const STATE_OR_PFX = /state|pfx/i;
+const COLUMN_NAME = /^[A-Za-z][\w/()-]*$/;
+const ASDOT = /^(\d{1,5})\.(\d{1,5})$/;
+const BGP_STATE_WORD = /^(?:idle|connect|active|opensent|openconfirm|established)$/;
+const UP_DOWN_CELL = /^up\/?down/i;
+const STATE_CELL = /state|pfxrcd/i;
+
 const isSummaryPattern = knownLines([
 	/^BGP router identifier\b/i,
 	/^BGP router ID\b/i,
@@ -50,7 +61,7 @@ export function neighborAddressOf(token: string | undefined): string | undefined
 	if (token === undefined) return undefined;
 	const bare = token.replace(/^\*/, '');
 	if (isIpAddress(bare)) return bare;
-	const named = /^[^()\s]*\(([0-9a-f:.]+)\)$/i.exec(bare);
+	const named = NAMED_NEIGHBOR.exec(bare);
 	return named && isIpAddress(named[1]!) ? named[1] : undefined;
 }
 
@@ -60,7 +71,7 @@ function startsRow(line: string): boolean {
 
 function isHeader(line: string): boolean {
 	const tokens = tokensOf(line);
-	return /^neighbou?r$/i.test(tokens[0] ?? '') && tokens.some((token) => /^AS$/i.test(token));
+	return NEIGHBOR_CELL.test(tokens[0] ?? '') && tokens.some((token) => AS_CELL.test(token));
 }
 
 /** A wrapped header's second line: only column names such as `State/PfxRcd   Desc`. */
@@ -68,15 +79,15 @@ function continuesHeader(line: string): boolean {
 	const tokens = tokensOf(line);
 	return (
 		tokens.length > 0 &&
-		tokens.some((token) => /state|pfx/i.test(token)) &&
-		tokens.every((token) => /^[A-Za-z][\w/()-]*$/.test(token))
+		tokens.some((token) => STATE_OR_PFX.test(token)) &&
+		tokens.every((token) => COLUMN_NAME.test(token))
 	);
 }
 
 /** `65001` → 65001; asdot `1.10` → 65546. */
 export function asNumber(token: string | undefined): number | undefined {
 	if (token === undefined) return undefined;
-	const dotted = /^(\d{1,5})\.(\d{1,5})$/.exec(token);
+	const dotted = ASDOT.exec(token);
 	if (dotted) {
 		const high = Number(dotted[1]);
 		const low = Number(dotted[2]);
@@ -92,7 +103,7 @@ export function bgpStateOf(text: string): BgpState | undefined {
 		.replace(/\([^)]*\)?/g, '')
 		.trim()
 		.toLowerCase();
-	if (/^(?:idle|connect|active|opensent|openconfirm|established)$/.test(word)) return word as BgpState;
+	if (BGP_STATE_WORD.test(word)) return word as BgpState;
 	if (word === 'estab' || word === 'establ') return 'established';
 	return undefined;
 }
@@ -101,9 +112,9 @@ type Columns = { as: number; upDown: number; state: number };
 const ZEBOS_COLUMNS: Columns = { as: 2, upDown: 8, state: 9 };
 
 function columnsOf(header: string[]): Columns {
-	const as = header.findIndex((cell) => /^AS$/i.test(cell));
-	const upDown = header.findIndex((cell) => /^up\/?down/i.test(cell));
-	const stateAt = header.findIndex((cell) => /state|pfxrcd/i.test(cell));
+	const as = header.findIndex((cell) => AS_CELL.test(cell));
+	const upDown = header.findIndex((cell) => UP_DOWN_CELL.test(cell));
+	const stateAt = header.findIndex((cell) => STATE_CELL.test(cell));
 	const state = stateAt >= 0 ? stateAt : upDown >= 0 ? upDown + 1 : -1;
 	if (as < 1 || upDown <= as || state <= upDown) return ZEBOS_COLUMNS;
 	return { as, upDown, state };

@@ -7,13 +7,35 @@
  */
 import { isIP } from 'node:net';
 
+// Hoisted: a regular expression literal makes a new RegExp object every time it is evaluated.
+const DIGITS = /^\d{1,15}$/;
+const PLAIN_SECONDS = /^(\d{1,12})\s*(?:s|sec|secs|seconds?)?$/;
+const CLOCK_DURATION = /^(?:(\d{1,6})\s*(?:days?|d)?\s+)?(?:(\d{1,6}):)?(\d{1,2}):(\d{2})$/;
+const UNIT_DURATION = /^(?:\d{1,6}[ywdhms])+$/;
+const SPI_HEX = /^(?:0x)?([0-9a-f]{1,8})$/i;
+const HEX_BYTE = /^[0-9a-f]{2}$/i;
+const ZERO_HEX = /^(?:0x)?0+$/i;
+const COOKIE_HEX = /^(?:0x)?[0-9a-f]{1,16}$/i;
+const ADDRESS_AND_PORT = /^\[?([0-9a-f:.]+?)\]?(?::|\[)(\d{1,5})\]?$/i;
+const UNKNOWN_ALGORITHM = /^(?:unknown|none|n\/?a)/;
+const ALGORITHM_WORD = /^[a-z0-9]{2,32}$/;
+const SHA1_WORD = /^sha(?:1)?(?:96)?$/;
+const SHA2_WORD = /^sha2?(256|384|512)(?:128|192|256)?$/;
+const MD5_WORD = /^md5(?:96)?$/;
+const AESXCBC_WORD = /^aesxcbc(?:96)?$/;
+const AESCMAC_WORD = /^aescmac(?:96)?$/;
+const DH_GROUP_NUMBER = /^(?:group|dh|dhgroup)?(\d{1,2})$/;
+const IKE_VERSION = /^(?:ike)?v?([12])$/i;
+const YES_WORDS = /^(?:yes|y|true|on|enabled?|detected|used|active)\b/;
+const NO_WORDS = /^(?:no|n|false|off|disabled?|not\b|none|unused)/;
+
 /** `record[key]` for the record's own keys only: `__proto__` or `constructor` in router output stay unknown. */
 export function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
 	return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 export function parseInteger(text: string | undefined): number | undefined {
-	if (text === undefined || !/^\d{1,15}$/.test(text)) return undefined;
+	if (text === undefined || !DIGITS.test(text)) return undefined;
 	const value = Number(text);
 	return Number.isSafeInteger(value) ? value : undefined;
 }
@@ -35,16 +57,16 @@ export function parseDuration(text: string | undefined): number | undefined {
 	if (text === undefined) return undefined;
 	const compact = text.trim().toLowerCase().replace(/\s+/g, ' ');
 	if (compact === '') return undefined;
-	const plain = /^(\d{1,12})\s*(?:s|sec|secs|seconds?)?$/.exec(compact);
+	const plain = PLAIN_SECONDS.exec(compact);
 	if (plain) return parseInteger(plain[1]);
-	const clock = /^(?:(\d{1,6})\s*(?:days?|d)?\s+)?(?:(\d{1,6}):)?(\d{1,2}):(\d{2})$/.exec(compact);
+	const clock = CLOCK_DURATION.exec(compact);
 	if (clock) {
 		const [, days = '0', hours = '0', minutes = '0', seconds = '0'] = clock;
 		const total = Number(days) * 86_400 + Number(hours) * 3600 + Number(minutes) * 60 + Number(seconds);
 		return Number.isSafeInteger(total) ? total : undefined;
 	}
 	const units = compact.replace(/ /g, '');
-	if (!/^(?:\d{1,6}[ywdhms])+$/.test(units)) return undefined;
+	if (!UNIT_DURATION.test(units)) return undefined;
 	let total = 0;
 	let lastRank = -1;
 	const order = 'ywdhms';
@@ -60,7 +82,7 @@ export function parseDuration(text: string | undefined): number | undefined {
 /** `c1d2e3f4`, `0xC1D2E3F4` → `0xc1d2e3f4`. AW+, Junos and strongSwan print SPIs as bare hex. */
 export function normaliseSpi(text: string | undefined): string | undefined {
 	if (text === undefined) return undefined;
-	const match = /^(?:0x)?([0-9a-f]{1,8})$/i.exec(text);
+	const match = SPI_HEX.exec(text);
 	return match ? `0x${match[1]!.toLowerCase()}` : undefined;
 }
 
@@ -68,7 +90,7 @@ export function normaliseSpi(text: string | undefined): string | undefined {
 export function spiFromHexBytes(text: string | undefined): string | undefined {
 	if (text === undefined) return undefined;
 	const bytes = text.trim().split(/\s+/);
-	if (bytes.length !== 4 || !bytes.every((byte) => /^[0-9a-f]{2}$/i.test(byte))) return undefined;
+	if (bytes.length !== 4 || !bytes.every((byte) => HEX_BYTE.test(byte))) return undefined;
 	return normaliseSpi(bytes.join('').replace(/^0+(?=.)/, ''));
 }
 
@@ -90,12 +112,12 @@ export function memoised<T>(read: (text: string) => T): (text: string | undefine
 }
 
 export function isZeroHex(text: string): boolean {
-	return /^(?:0x)?0+$/i.test(text);
+	return ZERO_HEX.test(text);
 }
 
 /** A 64-bit ISAKMP cookie / IKEv2 SPI as printed: up to 16 hex digits, optional `0x`. */
 export function isCookie(text: string): boolean {
-	return /^(?:0x)?[0-9a-f]{1,16}$/i.test(text);
+	return COOKIE_HEX.test(text);
 }
 
 export function isIpAddress(text: string): boolean {
@@ -105,7 +127,7 @@ export function isIpAddress(text: string): boolean {
 /** `192.0.2.1`, `192.0.2.1:4500`, `192.0.2.1[4500]`, `[2001:db8::1]:4500`, `2001:db8::1` → address and port. */
 export function splitAddressPort(text: string): { address: string; port?: number } | undefined {
 	if (isIpAddress(text)) return { address: text };
-	const match = /^\[?([0-9a-f:.]+?)\]?(?::|\[)(\d{1,5})\]?$/i.exec(text);
+	const match = ADDRESS_AND_PORT.exec(text);
 	if (!match || !isIpAddress(match[1]!)) return undefined;
 	const port = parseInteger(match[2]);
 	return port !== undefined && port <= 65_535 ? { address: match[1]!, port } : undefined;
@@ -117,7 +139,7 @@ const KNOWN_ENCRYPTION = /^(?:esp)?(3des|des|aes(?:128|192|256)(?:gcm(?:8|12|16)
 export const normaliseEncryption = memoised(readEncryption);
 function readEncryption(text: string): string | undefined {
 	let compact = text.toLowerCase().replace(/[-_\s/]/g, '');
-	if (compact === '' || /^(?:unknown|none|n\/?a)/.test(compact)) return undefined;
+	if (compact === '' || UNKNOWN_ALGORITHM.test(compact)) return undefined;
 	compact = compact.replace(/^(?:esp)?aescbc(\d+)$/, 'aes$1');
 	compact = compact.replace(
 		/^(?:esp)?aesgcm(?:(8|12|16)?)(128|192|256)$/,
@@ -127,7 +149,7 @@ function readEncryption(text: string): string | undefined {
 	compact = compact.replace(/^(?:tripledes|des3|3descbc)$/, '3des');
 	const known = KNOWN_ENCRYPTION.exec(compact);
 	if (known) return known[1];
-	return /^[a-z0-9]{2,32}$/.test(compact) ? compact : undefined;
+	return ALGORITHM_WORD.test(compact) ? compact : undefined;
 }
 
 /** `SHA256`, `hmac-sha1`, `SHA2-256`, `sha1_96`, `MD5` → `sha256`, `sha1`, `sha256`, `sha1`, `md5`. */
@@ -137,14 +159,14 @@ function readIntegrity(text: string): string | undefined {
 		.toLowerCase()
 		.replace(/[-_\s]/g, '')
 		.replace(/^(?:esp|hmac)+/, '');
-	if (compact === '' || /^(?:unknown|none|n\/?a)/.test(compact)) return undefined;
-	if (/^sha(?:1)?(?:96)?$/.test(compact)) return 'sha1';
-	const sha2 = /^sha2?(256|384|512)(?:128|192|256)?$/.exec(compact);
+	if (compact === '' || UNKNOWN_ALGORITHM.test(compact)) return undefined;
+	if (SHA1_WORD.test(compact)) return 'sha1';
+	const sha2 = SHA2_WORD.exec(compact);
 	if (sha2) return `sha${sha2[1]}`;
-	if (/^md5(?:96)?$/.test(compact)) return 'md5';
-	if (/^aesxcbc(?:96)?$/.test(compact)) return 'aesxcbc';
-	if (/^aescmac(?:96)?$/.test(compact)) return 'aescmac';
-	return /^[a-z0-9]{2,32}$/.test(compact) ? compact : undefined;
+	if (MD5_WORD.test(compact)) return 'md5';
+	if (AESXCBC_WORD.test(compact)) return 'aesxcbc';
+	if (AESCMAC_WORD.test(compact)) return 'aescmac';
+	return ALGORITHM_WORD.test(compact) ? compact : undefined;
 }
 
 const MODP_GROUPS: Record<string, number> = {
@@ -189,14 +211,14 @@ function readDhGroup(text: string): number | undefined {
 		.replace(/^(modp\d+)bits?$/, '$1');
 	const named = ownValue(MODP_GROUPS, compact);
 	if (named !== undefined) return named;
-	const numbered = /^(?:group|dh|dhgroup)?(\d{1,2})$/.exec(compact);
+	const numbered = DH_GROUP_NUMBER.exec(compact);
 	const group = numbered ? parseInteger(numbered[1]) : undefined;
 	return group === undefined || group === 0 ? undefined : group;
 }
 
 /** `1`, `2`, `v2`, `IKEv1`, `ikev2` → 1 | 2. */
 export function ikeVersion(text: string | undefined): 1 | 2 | undefined {
-	const match = text === undefined ? null : /^(?:ike)?v?([12])$/i.exec(text.trim());
+	const match = text === undefined ? null : IKE_VERSION.exec(text.trim());
 	if (!match) return undefined;
 	return match[1] === '1' ? 1 : 2;
 }
@@ -205,7 +227,7 @@ export function ikeVersion(text: string | undefined): 1 | 2 | undefined {
 export function yesNo(text: string | undefined): boolean | undefined {
 	if (text === undefined) return undefined;
 	const compact = text.trim().toLowerCase();
-	if (/^(?:yes|y|true|on|enabled?|detected|used|active)\b/.test(compact)) return true;
-	if (/^(?:no|n|false|off|disabled?|not\b|none|unused)/.test(compact)) return false;
+	if (YES_WORDS.test(compact)) return true;
+	if (NO_WORDS.test(compact)) return false;
 	return undefined;
 }

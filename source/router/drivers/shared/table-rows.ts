@@ -5,12 +5,16 @@
  */
 import { tokensOf } from './clean-output.js';
 
+// Hoisted: a regular expression literal makes a new RegExp object every time it is evaluated.
+const OPEN_PARENTHESIS = /\([^)]*$/;
+const DETAIL_FIELD = /^\s*([A-Za-z][A-Za-z0-9 ()/._:-]{0,60}?)\s*:\s+(\S.*)$/;
+
 /** `Peer  Cookies (initiator:responder)  Auth Ver Expires` → `['Peer', 'Cookies (initiator:responder)', 'Auth', 'Ver', 'Expires']`. */
 export function headerCells(line: string): string[] {
 	const cells: string[] = [];
 	for (const token of tokensOf(line)) {
 		const previous = cells.length - 1;
-		const previousOpen = previous >= 0 && /\([^)]*$/.test(cells[previous]!);
+		const previousOpen = previous >= 0 && OPEN_PARENTHESIS.test(cells[previous]!);
 		if (previous >= 0 && (token.startsWith('(') || previousOpen)) cells[previous] += ` ${token}`;
 		else cells.push(token);
 	}
@@ -58,7 +62,7 @@ export type DetailField = { key: string; value: string };
 
 /** `  Cookies (initiator:responder): 1a2b:3c4d` → `{ key: 'cookies', value: '1a2b:3c4d' }`. */
 export function detailField(line: string): DetailField | undefined {
-	const match = /^\s*([A-Za-z][A-Za-z0-9 ()/._:-]{0,60}?)\s*:\s+(\S.*)$/.exec(line);
+	const match = DETAIL_FIELD.exec(line);
 	if (!match) return undefined;
 	const key = cellKey(match[1]!).replace(/\s+/g, ' ');
 	return key === '' ? undefined : { key, value: match[2]!.trim() };

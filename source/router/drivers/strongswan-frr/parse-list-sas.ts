@@ -34,6 +34,12 @@ import {
 } from '../shared/field-values.js';
 import { knownLines } from '../shared/known-lines.js';
 
+// Hoisted: a regular expression literal makes a new RegExp object every time it is evaluated.
+const ALGORITHM_LIST = /^[A-Z0-9_-]+(?:\/[A-Z0-9_-]+)*$/;
+const NOT_ENCRYPTION = /^(?:PRF_|KE\d_|ESN|NO_EXT_SEQ)/;
+const INTEGRITY_ALGORITHM = /^(?:HMAC_|AES_XCBC|AES_CMAC|AES_\d+_GMAC)/;
+const SECONDS_PREFIX = /^(\d+)s/;
+
 const IKE_HEADER = /^(\S+): #(\d+), ([A-Z_]+), IKEv([12]), (?:\S+_i\*? \S+_r\*?|[0-9a-f]+:[0-9a-f]+)$/;
 const CHILD_HEADER =
 	/^(\S+): #(\d+), reqid (\d+), ([A-Z_]+), (TUNNEL|TRANSPORT|BEET|PASS|DROP)(-in-UDP)?, (?:(ESP|AH|IPCOMP):(\S*))?$/;
@@ -66,11 +72,11 @@ type Algorithms = { encryption?: string; integrity?: string; dhGroup?: number };
 const algorithmsOf = memoised(readAlgorithms);
 
 function readAlgorithms(proposal: string): Algorithms | undefined {
-	if (!/^[A-Z0-9_-]+(?:\/[A-Z0-9_-]+)*$/.test(proposal)) return undefined;
+	if (!ALGORITHM_LIST.test(proposal)) return undefined;
 	const result: Algorithms = {};
 	for (const part of proposal.split('/')) {
-		if (/^(?:PRF_|KE\d_|ESN|NO_EXT_SEQ)/.test(part)) continue;
-		if (/^(?:HMAC_|AES_XCBC|AES_CMAC|AES_\d+_GMAC)/.test(part)) {
+		if (NOT_ENCRYPTION.test(part)) continue;
+		if (INTEGRITY_ALGORITHM.test(part)) {
 			result.integrity ??= normaliseIntegrity(part);
 			continue;
 		}
@@ -87,7 +93,7 @@ function readAlgorithms(proposal: string): Algorithms | undefined {
 function secondsAfter(text: string, word: string): number | undefined {
 	const at = text.indexOf(`${word} in `);
 	if (at < 0) return undefined;
-	const match = /^(\d+)s/.exec(text.slice(at + word.length + 4));
+	const match = SECONDS_PREFIX.exec(text.slice(at + word.length + 4));
 	return match ? parseInteger(match[1]) : undefined;
 }
 
