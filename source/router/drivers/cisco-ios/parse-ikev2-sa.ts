@@ -14,7 +14,13 @@
  */
 import type { IkeSa, IkeState, ParseResult } from '../../model.js';
 import { cleanOutputLines, tokensOf } from '../shared/clean-output.js';
-import { dhGroupNumber, isIpAddress, normaliseIntegrity, parseInteger } from '../shared/field-values.js';
+import {
+	dhGroupNumber,
+	isIpAddress,
+	memoised,
+	normaliseIntegrity,
+	parseInteger,
+} from '../shared/field-values.js';
 import { knownLines } from '../shared/known-lines.js';
 import { ikeEncryptionOf } from './algorithms.js';
 
@@ -92,21 +98,37 @@ function finish(pending: Pending): IkeSa | undefined {
 	return result;
 }
 
-/** `Encr: AES-CBC, keysize: 128, PRF: SHA1, Hash: SHA96, DH Grp:16, …` → the SA's algorithms. */
-function readAlgorithms(text: string, sa: Partial<IkeSa>): boolean {
+type Algorithms = Pick<IkeSa, 'encryption' | 'integrity' | 'dhGroup'>;
+
+/**
+ * `Encr: AES-CBC, keysize: 128, PRF: SHA1, Hash: SHA96, DH Grp:16, …` → the SA's algorithms, or
+ * undefined without `Encr`. Every SA of a router usually prints the same line: answers are remembered.
+ */
+const algorithmsOf = memoised(readAlgorithmsLine);
+function readAlgorithmsLine(text: string): Algorithms | undefined {
 	const fields = new Map<string, string>();
 	for (const part of text.split(',')) {
 		const match = ALGORITHM_FIELD.exec(part);
 		if (match) fields.set(match[1]!.toLowerCase(), match[2]!);
 	}
-	if (!fields.has('encr')) return false;
+	if (!fields.has('encr')) return undefined;
+	const algorithms: Algorithms = {};
 	const encryption = ikeEncryptionOf(fields.get('encr'), fields.get('keysize'));
-	if (encryption !== undefined) sa.encryption = encryption;
+	if (encryption !== undefined) algorithms.encryption = encryption;
 	const hash = fields.get('hash');
 	const integrity = hash === undefined || NONE_WORD.test(hash) ? undefined : normaliseIntegrity(hash);
-	if (integrity !== undefined) sa.integrity = integrity;
+	if (integrity !== undefined) algorithms.integrity = integrity;
 	const dhGroup = dhGroupNumber(fields.get('dh grp'));
-	if (dhGroup !== undefined) sa.dhGroup = dhGroup;
+	if (dhGroup !== undefined) algorithms.dhGroup = dhGroup;
+	return algorithms;
+}
+
+function readAlgorithms(text: string, sa: Partial<IkeSa>): boolean {
+	const algorithms = algorithmsOf(text);
+	if (algorithms === undefined) return false;
+	if (algorithms.encryption !== undefined) sa.encryption = algorithms.encryption;
+	if (algorithms.integrity !== undefined) sa.integrity = algorithms.integrity;
+	if (algorithms.dhGroup !== undefined) sa.dhGroup = algorithms.dhGroup;
 	return true;
 }
 

@@ -69,8 +69,13 @@ function startsRow(line: string): boolean {
 	return neighborAddressOf(tokensOf(line)[0]) !== undefined;
 }
 
+const WHITE_SPACE = /\s+/;
+
 function isHeader(line: string): boolean {
-	const tokens = tokensOf(line);
+	return isHeaderTokens(tokensOf(line));
+}
+
+function isHeaderTokens(tokens: readonly string[]): boolean {
 	return NEIGHBOR_CELL.test(tokens[0] ?? '') && tokens.some((token) => AS_CELL.test(token));
 }
 
@@ -153,9 +158,12 @@ export function parseBgpSummaryLines(lines: readonly string[]): ParseResult & { 
 
 	for (let index = 0; index < lines.length; index += 1) {
 		const line = lines[index]!;
-		if (line.trim() === '' || isSummaryLine(line)) continue;
-		if (isHeader(line)) {
-			const header = tokensOf(line);
+		const trimmed = line.trim();
+		if (trimmed === '' || isSummaryPattern(trimmed)) continue;
+		// Split once: the header test and the row test below read the same tokens.
+		const tokens = trimmed.split(WHITE_SPACE);
+		if (isHeaderTokens(tokens)) {
+			const header = tokens;
 			const next = lines[index + 1];
 			if (next !== undefined && continuesHeader(next)) {
 				header.push(...tokensOf(next));
@@ -164,13 +172,17 @@ export function parseBgpSummaryLines(lines: readonly string[]): ParseResult & { 
 			columns = columnsOf(header);
 			continue;
 		}
-		if (startsRow(line)) {
-			const row = assembleRow(
-				lines,
-				index,
-				columns.state + 1,
-				(next) => !startsRow(next) && !isHeader(next) && !isSummaryLine(next),
-			);
+		if (neighborAddressOf(tokens[0]) !== undefined) {
+			// A row printed whole needs no joining (what assembleRow would return for it).
+			const row =
+				tokens.length >= columns.state + 1
+					? { tokens, lineIndexes: [index] }
+					: assembleRow(
+							lines,
+							index,
+							columns.state + 1,
+							(next) => !startsRow(next) && !isHeader(next) && !isSummaryLine(next),
+						);
 			index = row.lineIndexes[row.lineIndexes.length - 1]!;
 			const entry = neighborFrom(row.tokens, columns);
 			if (entry) bgp.push(entry);
