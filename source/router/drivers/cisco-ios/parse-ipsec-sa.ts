@@ -16,6 +16,7 @@
 import type { IpsecSa, ParseResult } from '../../model.js';
 import { cleanOutputLines } from '../shared/clean-output.js';
 import { isIpAddress, isZeroHex, normaliseSpi, parseInteger } from '../shared/field-values.js';
+import { literalMatcher } from '../shared/known-lines.js';
 import { type DirectionalSa, pairSas } from '../shared/sa-pairs.js';
 import { transformOf } from './algorithms.js';
 
@@ -37,11 +38,16 @@ function testAt(pattern: RegExp, line: string, at: number): boolean {
 	return pattern.test(line);
 }
 
+const stickyTest =
+	(pattern: RegExp) =>
+	(line: string, at: number): boolean =>
+		testAt(pattern, line, at);
+
 /**
  * Lines understood and of no use to the status model, by their first word (lower case): most lines are
  * recognised without running a regular expression, which keeps 1,000 tunnels (45,000 lines) fast.
  */
-const KNOWN_BY_HEAD = new Map<string, RegExp>(
+const KNOWN_BY_HEAD = new Map<string, (line: string, at: number) => boolean>(
 	Object.entries({
 		crypto: /^Crypto map tag\b/i,
 		local: /^local\s+ident\s+\(/i,
@@ -62,7 +68,7 @@ const KNOWN_BY_HEAD = new Map<string, RegExp>(
 		outbound: /^outbound (?:ah|pcp) sas:$/i,
 		ecn: /^ECN\b/i,
 		kilobyte: /^Kilobyte Volume Rekey has been disabled$/i,
-	}).map(([head, pattern]) => [head, atStart(pattern)]),
+	}).map(([head, pattern]) => [head, literalMatcher(pattern) ?? stickyTest(atStart(pattern))]),
 );
 
 /**
@@ -111,8 +117,8 @@ function headOf(line: string, at: number): string {
 }
 
 function isKnown(line: string, at: number, head: string): boolean {
-	const pattern = KNOWN_BY_HEAD.get(head);
-	return pattern !== undefined && testAt(pattern, line, at);
+	const known = KNOWN_BY_HEAD.get(head);
+	return known?.(line, at) ?? false;
 }
 
 // Hoisted: a regular expression literal makes a new RegExp object each time it is evaluated.

@@ -33,9 +33,75 @@ export function knownLines(patterns: readonly RegExp[]): (trimmed: string) => bo
 		const keys = pattern.ignoreCase ? new Set([literal.toLowerCase(), literal.toUpperCase()]) : [literal];
 		for (const key of keys) byFirst.set(key, [...(byFirst.get(key) ?? []), pattern]);
 	}
+	// Literal patterns are compared character by character instead of run (see literalMatcher).
+	const testOf = (pattern: RegExp) => {
+		const matcher = literalMatcher(pattern);
+		return matcher ? (trimmed: string) => matcher(trimmed, 0) : (trimmed: string) => pattern.test(trimmed);
+	};
+	const testsByFirst = new Map(
+		[...byFirst].map(([first, patterns]) => [first, patterns.map(testOf)] as const),
+	);
+	const anywhereTests = anywhere.map(testOf);
 	return (trimmed) => {
-		const candidates = byFirst.get(trimmed.charAt(0));
-		if (candidates?.some((pattern) => pattern.test(trimmed))) return true;
-		return anywhere.some((pattern) => pattern.test(trimmed));
+		const candidates = testsByFirst.get(trimmed.charAt(0));
+		if (candidates !== undefined) for (const test of candidates) if (test(trimmed)) return true;
+		for (const test of anywhereTests) if (test(trimmed)) return true;
+		return false;
+	};
+}
+
+const isWordCode = (code: number) =>
+	(code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+const isLetterCode = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122);
+
+/**
+ * A pattern that is only `^` + ASCII literal text (escaped punctuation allowed) + optionally `\b` or
+ * `$`, flags `i` at most → a function matching it at `at` by comparing characters, which is several
+ * times faster than running the expression. Undefined for any other pattern (run the expression).
+ * Same answers: without the `u` flag, `i` folds an ASCII letter only with the other ASCII case.
+ */
+export function literalMatcher(pattern: RegExp): ((text: string, at: number) => boolean) | undefined {
+	if (pattern.flags !== '' && pattern.flags !== 'i') return undefined;
+	const ignoreCase = pattern.flags === 'i';
+	const source = pattern.source;
+	if (!source.startsWith('^')) return undefined;
+	let literal = '';
+	let end: 'none' | 'boundary' | 'end' = 'none';
+	for (let index = 1; index < source.length; index += 1) {
+		const character = source[index]!;
+		if (character === '\\') {
+			const next = source[index + 1];
+			if (next === undefined) return undefined;
+			if (next === 'b' && index + 2 === source.length) {
+				end = 'boundary';
+				break;
+			}
+			if (/[A-Za-z0-9]/.test(next)) return undefined;
+			literal += next;
+			index += 1;
+			continue;
+		}
+		if (character === '$' && index + 1 === source.length) {
+			end = 'end';
+			break;
+		}
+		if ('.*+?()[]{}|^$'.includes(character) || character.charCodeAt(0) > 127) return undefined;
+		literal += character;
+	}
+	if (literal === '') return undefined;
+	const codes = Array.from(literal, (character) => character.charCodeAt(0));
+	const lastIsWord = isWordCode(codes[codes.length - 1]!);
+	return (text, at) => {
+		if (text.length - at < codes.length) return false;
+		for (let index = 0; index < codes.length; index += 1) {
+			const want = codes[index]!;
+			const code = text.charCodeAt(at + index);
+			if (code === want) continue;
+			if (!ignoreCase || !isLetterCode(want) || (code | 32) !== (want | 32)) return false;
+		}
+		const after = at + codes.length;
+		if (end === 'end') return after === text.length;
+		if (end === 'boundary') return lastIsWord !== (after < text.length && isWordCode(text.charCodeAt(after)));
+		return true;
 	};
 }
