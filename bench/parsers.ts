@@ -331,13 +331,17 @@ const WARM_UP_RUNS = 10;
 const RUNS = 15;
 const SIZES = [1000, 10_000] as const;
 
-type Timing = { wall: number; cpu: number };
+/** Medians of wall-clock and CPU time, and the fastest CPU time (what the parse costs with no one else running). */
+type Timing = { wall: number; cpu: number; cpuMin: number };
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /**
  * Median wall-clock and CPU time of one parse. CPU time (this process's user + system time) is what the
  * budget is checked on: on a shared machine the wall clock also counts the time other processes ran.
+ * The minimum is shown beside it: a loaded machine slows even CPU time (shared caches and cores), so
+ * the gap between the two tells how noisy a measurement was. The budget stays on the median, which
+ * counts the garbage collections a parse causes; the minimum can miss them.
  */
 function timeParse(parse: (text: string) => unknown, text: string): Timing {
 	for (let run = 0; run < WARM_UP_RUNS; run += 1) parse(text);
@@ -351,7 +355,7 @@ function timeParse(parse: (text: string) => unknown, text: string): Timing {
 		const used = process.cpuUsage(startCpu);
 		cpu.push((used.user + used.system) / 1000);
 	}
-	return { wall: median(wall), cpu: median(cpu) };
+	return { wall: median(wall), cpu: median(cpu), cpuMin: Math.min(...cpu) };
 }
 
 function main(): void {
@@ -392,17 +396,17 @@ function main(): void {
 	}
 
 	const cell = (value: number, width = 8) => value.toFixed(1).padStart(width);
-	const header = `${'vendor'.padEnd(15)} ${'command'.padEnd(42)} ${'entries'.padStart(7)} ${'1k cpu'.padStart(8)} ${'1k wall'.padStart(8)} ${'10k cpu'.padStart(8)} ${'10k wall'.padStart(8)} ${'10k/1k'.padStart(7)}`;
+	const header = `${'vendor'.padEnd(15)} ${'command'.padEnd(42)} ${'entries'.padStart(7)} ${'1k cpu'.padStart(8)} ${'(min)'.padStart(7)} ${'1k wall'.padStart(8)} ${'10k cpu'.padStart(8)} ${'(min)'.padStart(7)} ${'10k wall'.padStart(8)} ${'10k/1k'.padStart(7)}`;
 	const rule = '-'.repeat(header.length);
 	const [load] = os.loadavg();
 	process.stdout.write(
-		`Median of ${RUNS} parses after ${WARM_UP_RUNS} warm-up runs, in ms; 10k/1k from CPU time (10 = linear). Load average ${load?.toFixed(1)} on ${os.availableParallelism()} CPUs.\n`,
+		`Median (and minimum) of ${RUNS} parses after ${WARM_UP_RUNS} warm-up runs, in ms; budget on the median CPU time; 10k/1k from it (10 = linear). Load average ${load?.toFixed(1)} on ${os.availableParallelism()} CPUs.\n`,
 	);
 	process.stdout.write(`${header}\n${rule}\n`);
 	for (const row of rows) {
 		const [small, large] = row.timings as [Timing, Timing];
 		process.stdout.write(
-			`${row.vendor.padEnd(15)} ${`${row.polled ? '' : '(extra) '}${row.command}`.slice(0, 42).padEnd(42)} ${String(row.parsed).padStart(7)} ${cell(small.cpu)} ${cell(small.wall)} ${cell(large.cpu)} ${cell(large.wall)} ${cell(large.cpu / small.cpu, 7)}\n`,
+			`${row.vendor.padEnd(15)} ${`${row.polled ? '' : '(extra) '}${row.command}`.slice(0, 42).padEnd(42)} ${String(row.parsed).padStart(7)} ${cell(small.cpu)} ${cell(small.cpuMin, 7)} ${cell(small.wall)} ${cell(large.cpu)} ${cell(large.cpuMin, 7)} ${cell(large.wall)} ${cell(large.cpu / small.cpu, 7)}\n`,
 		);
 	}
 	process.stdout.write(`${rule}\n`);
@@ -414,7 +418,7 @@ function main(): void {
 		const [small, large] = [total(0, 'cpu'), total(1, 'cpu')];
 		const ok = small <= 20 && large <= 200;
 		process.stdout.write(
-			`${vendor.padEnd(15)} ${'polled commands (budget 20 / 200 ms cpu)'.padEnd(42)} ${''.padStart(7)} ${cell(small)} ${cell(total(0, 'wall'))} ${cell(large)} ${cell(total(1, 'wall'))} ${cell(large / small, 7)}  ${ok ? 'ok' : 'OVER BUDGET'}\n`,
+			`${vendor.padEnd(15)} ${'polled commands (budget 20 / 200 ms cpu)'.padEnd(42)} ${''.padStart(7)} ${cell(small)} ${cell(total(0, 'cpuMin'), 7)} ${cell(total(0, 'wall'))} ${cell(large)} ${cell(total(1, 'cpuMin'), 7)} ${cell(total(1, 'wall'))} ${cell(large / small, 7)}  ${ok ? 'ok' : 'OVER BUDGET'}\n`,
 		);
 	}
 	for (const note of notes) process.stdout.write(`note: ${note}\n`);
