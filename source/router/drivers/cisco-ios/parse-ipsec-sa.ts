@@ -128,7 +128,7 @@ const CRYPTO_ENDPOINTS = atStart(
 	/^(?:local crypto endpt\.:\s*(\S+?),)?\s*(?:remote crypto endpt\.:\s*(\S+))?$/i,
 );
 const CURRENT_OUTBOUND_SPI = atStart(/^current outbound spi:\s*(\S+)$/i);
-const SA_LIST = atStart(/^(inbound|outbound) (esp|ah|pcp) sas:$/i);
+const SA_LIST = atStart(/^(?:inbound|outbound) (?:esp|ah|pcp) sas:$/i);
 const SA_TIMING = atStart(/^sa timing: remaining key lifetime \((?:k\/)?sec\):\s*\((?:\d+\/)?(\d+)\)$/i);
 const STATUS_ACTIVE = atStart(/^Status:\s*ACTIVE\b/i);
 const PROTECTED_VRF = atStart(/^protected vrf:/i);
@@ -224,9 +224,10 @@ export function parseIpsecSa(output: string): ParseResult {
 			}
 			case 'inbound':
 			case 'outbound': {
-				const list = execAt(SA_LIST, text, at);
-				if (!list) return false;
-				direction = list[2]!.toLowerCase() !== 'esp' ? 'other' : head === 'inbound' ? 'in' : 'out';
+				if (!testAt(SA_LIST, text, at)) return false;
+				// Matched, so the word after the head is esp, ah or pcp: only esp starts with `e`.
+				const esp = (text.charCodeAt(at + head.length + 1) | 32) === 101;
+				direction = !esp ? 'other' : head === 'inbound' ? 'in' : 'out';
 				sa = undefined;
 				return true;
 			}
@@ -261,7 +262,8 @@ export function parseIpsecSa(output: string): ParseResult {
 		}
 	};
 
-	for (const line of lines) {
+	for (let index = 0; index < lines.length; index += 1) {
+		const line = lines[index]!;
 		// Lines are read from their first non-blank character (cleanOutputLines removed trailing blanks);
 		// one starting with any other white space goes through String.prototype.trim.
 		let text = line;
