@@ -15,7 +15,7 @@
  */
 import type { IpsecSa, ParseResult } from '../../model.js';
 import { cleanOutputLines } from '../shared/clean-output.js';
-import { isIpAddress, isZeroHex, normaliseSpi, parseInteger } from '../shared/field-values.js';
+import { isIpAddress, isZeroHex, parseInteger } from '../shared/field-values.js';
 import { literalMatcher } from '../shared/known-lines.js';
 import { type DirectionalSa, pairSas } from '../shared/sa-pairs.js';
 import { transformOf } from './algorithms.js';
@@ -151,7 +151,8 @@ type Flow = {
 /** `0xB8357C22(3090512930)` → `0xb8357c22`. */
 function spiOf(text: string): string | undefined {
 	const match = SPI_TEXT.exec(text.trim());
-	return match ? normaliseSpi(match[1]) : undefined;
+	// What normaliseSpi makes of `0x` + 1 to 8 hex digits, without a second match.
+	return match ? `0x${match[1]!.slice(2).toLowerCase()}` : undefined;
 }
 
 function entriesOf(flow: Flow): IpsecSa[] | undefined {
