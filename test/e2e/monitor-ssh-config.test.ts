@@ -34,15 +34,27 @@ describe('monitor --host honours ~/.ssh/config', () => {
 		expect(refused.stderr).toContain(site.hostKey.fingerprint);
 		// accept-new records it, then the alias resolves and the router answers
 		const accepted = await kakehashi(
-			['monitor', '--host', 'ar4050s', '--known-hosts', knownHosts, '--accept-new-host-key', '--once', '--json'],
+			[
+				'monitor',
+				'--host',
+				'ar4050s',
+				'--known-hosts',
+				knownHosts,
+				'--accept-new-host-key',
+				'--once',
+				'--json',
+			],
 			{ cwd: home },
 		);
 		expect(accepted.exitCode, accepted.stderr).toBe(0);
 		const snapshot = JSON.parse(accepted.stdout) as { router: { reachable: boolean; host: string } };
 		expect(snapshot.router.reachable).toBe(true);
-		const again = await kakehashi(['monitor', '--host', 'ar4050s', '--known-hosts', knownHosts, '--once', '--json'], {
-			cwd: home,
-		});
+		const again = await kakehashi(
+			['monitor', '--host', 'ar4050s', '--known-hosts', knownHosts, '--once', '--json'],
+			{
+				cwd: home,
+			},
+		);
 		expect(again.exitCode, again.stderr).toBe(0);
 	});
 });
