@@ -14,18 +14,18 @@
  * (Interface/Tunnel, State, Encryption, Integrity) are read when a release prints them.
  */
 import type { IpsecSa, IpsecState, ParseResult } from '../../model.js';
-import { cleanOutputLines, tokensOf } from '../shared/clean-output.js';
+import { tokensOf } from '../shared/clean-output.js';
 import {
 	isZeroHex,
 	normaliseEncryption,
 	normaliseIntegrity,
 	normaliseSpi,
-	ownValue,
 	parseDuration,
 	parseInteger,
 	splitAddressPort,
 } from '../shared/field-values.js';
-import { assembleRow, cellKey, detailField, headerCells } from '../shared/table-rows.js';
+import { cellKey, detailField, headerCells } from '../shared/table-rows.js';
+import { readSaTable } from './sa-table.js';
 
 type IpsecColumn =
 	| 'peer'
@@ -192,69 +192,13 @@ const DETAIL_KEYS: Record<string, IpsecColumn> = {
 };
 
 export function parseIpsecSa(output: string): ParseResult {
-	const lines = cleanOutputLines(output);
-	const ipsec: IpsecSa[] = [];
-	const unparsed: string[] = [];
-	let columns: IpsecColumn[] = DEFAULT_COLUMNS;
-	let block: { facts: IpsecFacts; lines: string[] } | undefined;
-
-	const closeBlock = () => {
-		if (!block) return;
-		const sa = ipsecSaOf(block.facts);
-		if (sa) ipsec.push(sa);
-		else unparsed.push(...block.lines);
-		block = undefined;
-	};
-	const lastContent = lines.reduce((last, line, index) => (line.trim() === '' ? last : index), -1);
-
-	for (let index = 0; index < lines.length; index += 1) {
-		const line = lines[index]!;
-		if (line.trim() === '') continue;
-		const field = detailField(line);
-		const detailKey = field ? ownValue(DETAIL_KEYS, field.key) : undefined;
-		if (field && detailKey !== undefined) {
-			if (detailKey === 'peer') {
-				closeBlock();
-				block = { facts: {}, lines: [] };
-			}
-			if (block) {
-				block.lines.push(line);
-				if (detailKey === 'peer') block.facts.peer = tokensOf(field.value)[0];
-				else if (detailKey !== 'ignored') block.facts[detailKey] = field.value;
-				continue;
-			}
-		}
-		if (isHeader(line)) {
-			closeBlock();
-			columns = headerCells(line).map((cell) => columnOf(cell) ?? 'ignored');
-			continue;
-		}
-		if (startsRow(line)) {
-			closeBlock();
-			const row = assembleRow(lines, index, columns.length, (next) => !startsRow(next) && !isHeader(next));
-			index = row.lineIndexes[row.lineIndexes.length - 1]!;
-			const blankLastCell =
-				row.tokens.length === columns.length - 1 && columns.at(-1) === 'expires' && index !== lastContent;
-			let sa: IpsecSa | undefined;
-			if (row.tokens.length === columns.length || blankLastCell) {
-				const facts: IpsecFacts = {};
-				columns.forEach((column, position) => {
-					const token = row.tokens[position];
-					if (token !== undefined && column !== 'ignored') facts[column] = token;
-				});
-				sa = ipsecSaOf(facts);
-			}
-			if (sa) ipsec.push(sa);
-			else unparsed.push(...row.lineIndexes.map((lineIndex) => lines[lineIndex]!));
-			continue;
-		}
-		if (block && /^\s/.test(line)) {
-			unparsed.push(line);
-			continue;
-		}
-		closeBlock();
-		unparsed.push(line);
-	}
-	closeBlock();
-	return { ipsec, unparsed };
+	const { sas, unparsed } = readSaTable<IpsecColumn, IpsecSa>(output, {
+		defaultColumns: DEFAULT_COLUMNS,
+		columnOf,
+		isHeader,
+		startsRow,
+		detailKeys: DETAIL_KEYS,
+		toSa: ipsecSaOf,
+	});
+	return { ipsec: sas, unparsed };
 }

@@ -16,7 +16,7 @@
  * as `address:port` or `address[port]` gives NAT-T from the port (4500).
  */
 import type { IkeSa, IkeState, ParseResult } from '../../model.js';
-import { cleanOutputLines, tokensOf } from '../shared/clean-output.js';
+import { tokensOf } from '../shared/clean-output.js';
 import {
 	dhGroupNumber,
 	ikeVersion,
@@ -24,12 +24,12 @@ import {
 	isZeroHex,
 	normaliseEncryption,
 	normaliseIntegrity,
-	ownValue,
 	parseDuration,
 	splitAddressPort,
 	yesNo,
 } from '../shared/field-values.js';
-import { assembleRow, cellKey, detailField, headerCells } from '../shared/table-rows.js';
+import { cellKey, detailField, headerCells } from '../shared/table-rows.js';
+import { readSaTable } from './sa-table.js';
 
 type IkeColumn =
 	| 'peer'
@@ -176,69 +176,13 @@ const DETAIL_KEYS: Record<string, IkeColumn> = {
 };
 
 export function parseIsakmpSa(output: string): ParseResult {
-	const lines = cleanOutputLines(output);
-	const ike: IkeSa[] = [];
-	const unparsed: string[] = [];
-	let columns: IkeColumn[] = DEFAULT_COLUMNS;
-	let block: { facts: IkeFacts; lines: string[] } | undefined;
-
-	const closeBlock = () => {
-		if (!block) return;
-		const sa = ikeSaOf(block.facts);
-		if (sa) ike.push(sa);
-		else unparsed.push(...block.lines);
-		block = undefined;
-	};
-	const lastContent = lines.reduce((last, line, index) => (line.trim() === '' ? last : index), -1);
-
-	for (let index = 0; index < lines.length; index += 1) {
-		const line = lines[index]!;
-		if (line.trim() === '') continue;
-		const field = detailField(line);
-		const detailKey = field ? ownValue(DETAIL_KEYS, field.key) : undefined;
-		if (field && detailKey !== undefined) {
-			if (detailKey === 'peer') {
-				closeBlock();
-				block = { facts: {}, lines: [] };
-			}
-			if (block) {
-				block.lines.push(line);
-				if (detailKey === 'peer') block.facts.peer = tokensOf(field.value)[0];
-				else if (detailKey !== 'ignored') block.facts[detailKey] = field.value;
-				continue;
-			}
-		}
-		if (isHeader(line)) {
-			closeBlock();
-			columns = headerCells(line).map((cell) => columnOf(cell) ?? 'ignored');
-			continue;
-		}
-		if (startsRow(line)) {
-			closeBlock();
-			const row = assembleRow(lines, index, columns.length, (next) => !startsRow(next) && !isHeader(next));
-			index = row.lineIndexes[row.lineIndexes.length - 1]!;
-			const blankLastCell =
-				row.tokens.length === columns.length - 1 && columns.at(-1) === 'expires' && index !== lastContent;
-			let sa: IkeSa | undefined;
-			if (row.tokens.length === columns.length || blankLastCell) {
-				const facts: IkeFacts = {};
-				columns.forEach((column, position) => {
-					const token = row.tokens[position];
-					if (token !== undefined && column !== 'ignored') facts[column] = token;
-				});
-				sa = ikeSaOf(facts);
-			}
-			if (sa) ike.push(sa);
-			else unparsed.push(...row.lineIndexes.map((lineIndex) => lines[lineIndex]!));
-			continue;
-		}
-		if (block && /^\s/.test(line)) {
-			unparsed.push(line);
-			continue;
-		}
-		closeBlock();
-		unparsed.push(line);
-	}
-	closeBlock();
-	return { ike, unparsed };
+	const { sas, unparsed } = readSaTable<IkeColumn, IkeSa>(output, {
+		defaultColumns: DEFAULT_COLUMNS,
+		columnOf,
+		isHeader,
+		startsRow,
+		detailKeys: DETAIL_KEYS,
+		toSa: ikeSaOf,
+	});
+	return { ike: sas, unparsed };
 }
