@@ -92,11 +92,11 @@ export function securityGroupRules(group: SecurityGroup): SecurityGroupRuleInput
 	);
 }
 
-function positiveNumber(value: string | undefined, flag: string, fallback: number): number {
+function positiveNumber(value: string | undefined, flag: string, fallback: number, io: CommandIo): number {
 	if (value === undefined) return fallback;
 	const number = Number(value);
 	if (!Number.isFinite(number) || number <= 0)
-		throw new UsageError(`${flag}: "${value}" must be a positive number.`);
+		throw new UsageError(io.t('cli.positiveNumber', { flag, value }));
 	return number;
 }
 
@@ -111,7 +111,8 @@ async function targetsFor(
 		const alias = resolveSshHost(options.host);
 		const user = options.user ?? alias.user;
 		if (!user) throw new UsageError(io.t('cli.monitorNeedsUser', { host: options.host }));
-		const port = options.port === undefined ? (alias.port ?? 22) : positiveNumber(options.port, '--port', 22);
+		const port =
+			options.port === undefined ? (alias.port ?? 22) : positiveNumber(options.port, '--port', 22, io);
 		const identity = options.identity ?? alias.identityFiles.find((file) => existsSync(file));
 		const record: RouterRecord = {
 			name: options.host,
@@ -151,7 +152,7 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 			io.t('cli.vendorNotReady', { value: vendor, allowed: Object.keys(drivers).join(', ') }),
 		);
 	}
-	const intervalMs = positiveNumber(options.interval, '--interval', 5) * 1000;
+	const intervalMs = positiveNumber(options.interval, '--interval', 5, io) * 1000;
 	const listen = options.metrics === undefined ? undefined : parseListenAddress(options.metrics);
 	if (options.metrics !== undefined && !listen)
 		throw new UsageError(io.t('cli.monitorMetricsBad', { value: options.metrics }));
@@ -168,7 +169,14 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 		passphrase: (target, privateKey) => askPassphrase(target.identity ?? target.name, privateKey),
 		confirmUnknown: interactive
 			? (key, target) =>
-					confirm(io, `${target.host}:${target.port} ${key.type} ${key.fingerprint} — trust this host key?`)
+					confirm(
+						io,
+						io.t('monitor.trustHostKey', {
+							host: `${target.host}:${target.port}`,
+							type: key.type,
+							fingerprint: key.fingerprint,
+						}),
+					)
 			: undefined,
 		onPinned: (target, key) => {
 			if (!options.host) void pinInState(options.state, target.name, key);

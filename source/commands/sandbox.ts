@@ -1,13 +1,14 @@
+import type { Translate } from '../i18n/index.js';
 import { startSandbox } from '../sandbox/index.js';
 import { UsageError } from './errors.js';
 import type { CommandIo } from './io.js';
 
 export type SandboxCommandOptions = { port: string; routerPort: string; dir: string };
 
-function port(value: string, flag: string): number {
+function port(value: string, flag: string, t: Translate): number {
 	const number = Number(value);
 	if (!Number.isInteger(number) || number < 0 || number > 65535) {
-		throw new UsageError(`${flag}: "${value}" must be a port number from 0 to 65535 (0 = any free port).`);
+		throw new UsageError(t('cli.portNumber', { flag, value }));
 	}
 	return number;
 }
@@ -16,8 +17,8 @@ function port(value: string, flag: string): number {
 export async function sandboxCommand(options: SandboxCommandOptions, io: CommandIo): Promise<number> {
 	const sandbox = await startSandbox({
 		dir: options.dir,
-		port: port(options.port, '--port'),
-		routerPort: port(options.routerPort, '--router-port'),
+		port: port(options.port, '--port', io.t),
+		routerPort: port(options.routerPort, '--router-port', io.t),
 	});
 	const routers = sandbox.routers().map(({ name, host, port: routerPort, vendor, user, identity }) => ({
 		name,

@@ -105,7 +105,7 @@ export async function wizardCommand(
 	io: CommandIo,
 ): Promise<number> {
 	if (options.flow !== undefined && !(flowNames as readonly string[]).includes(options.flow)) {
-		throw new UsageError(`--flow: "${options.flow}" must be one of ${flowNames.join(', ')}.`);
+		throw new UsageError(io.t('cli.flowUnknown', { value: options.flow, allowed: flowNames.join(', ') }));
 	}
 	const backend = await openBackend(options, {});
 	const base = createWizardServices(backend, {

@@ -73,6 +73,11 @@ export const en = {
 		'config: the appliance has no addresses yet in {path}. Run apply first (its public and private IPs come from AWS).',
 	'cli.configNeedsPsk':
 		'{path}: a generated key is shown once and never stored, so it cannot be printed again. Give the key as env:VAR or file:PATH.',
+	'cli.positiveNumber': '{flag}: "{value}" must be a positive number.',
+	'cli.portNumber': '{flag}: "{value}" must be a port number from 0 to 65535 (0 = any free port).',
+	'cli.flowUnknown': '--flow: "{value}" must be one of {allowed}.',
+	'monitor.trustHostKey':
+		'The host key of {host} is not known: {type} {fingerprint}. Trust it and remember it?',
 	'cli.sandboxStarted': 'Sandbox running: EC2 endpoint {endpoint}. Press Ctrl-C to stop.',
 	'cli.confirmApply': 'Apply these changes? Re-run with --yes to confirm.',
 	'cli.confirmDestroy': 'Destroy everything listed above? Re-run with --yes to confirm.',

@@ -73,6 +73,11 @@ export const ja: Catalog = {
 		'config: {path} にアプライアンスのアドレスがまだありません。先に apply を実行してください（パブリック IP とプライベート IP は AWS が割り当てます）。',
 	'cli.configNeedsPsk':
 		'{path}: 生成した鍵は一度だけ表示して保存しないため、再表示できません。env:変数名 か file:パス で指定してください。',
+	'cli.positiveNumber': '{flag}: 「{value}」は正の数で指定してください。',
+	'cli.portNumber':
+		'{flag}: 「{value}」は 0〜65535 のポート番号で指定してください（0 は空いている任意のポート）。',
+	'cli.flowUnknown': '--flow: 「{value}」は {allowed} のいずれかを指定してください。',
+	'monitor.trustHostKey': '{host} のホスト鍵は未登録です: {type} {fingerprint}。信頼して記録しますか？',
 	'cli.sandboxStarted': 'サンドボックス起動中: EC2 エンドポイント {endpoint}。Ctrl-C で停止します。',
 	'cli.confirmApply': 'この変更を適用しますか？ 確定するには --yes を付けて再実行してください。',
 	'cli.confirmDestroy': '上記をすべて削除しますか？ 確定するには --yes を付けて再実行してください。',
