@@ -16,7 +16,7 @@ import {
 	DescribeInstancesCommand,
 	DescribeKeyPairsCommand,
 	DetachInternetGatewayCommand,
-	EC2Client,
+	type EC2Client,
 	GetConsoleOutputCommand,
 	ImportKeyPairCommand,
 	type Instance,
@@ -27,64 +27,15 @@ import {
 	TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import ssh2 from 'ssh2';
-import { describe, expect, onTestFinished, test } from 'vitest';
-import {
-	type Ec2SandboxOptions,
-	SANDBOX_CREDENTIALS,
-	SANDBOX_IMAGE,
-	type SandboxChange,
-	startEc2Sandbox,
-} from '../../source/sandbox/ec2/index.js';
+import { describe, expect, test } from 'vitest';
+import { type Ec2SandboxOptions, SANDBOX_IMAGE, type SandboxChange } from '../../source/sandbox/ec2/index.js';
+import { eventually, expectAwsError, sandboxWithClient } from './harness.js';
 
 const FAST = { instanceRunningMs: 100, instanceTerminatedMs: 100, consoleOutputMs: 100 };
 
-async function sandbox(options: Ec2SandboxOptions = { timings: FAST }) {
-	const started = await startEc2Sandbox(options);
-	onTestFinished(() => started.close());
-	const ec2 = new EC2Client({
-		endpoint: started.endpoint,
-		region: 'ap-northeast-1',
-		credentials: SANDBOX_CREDENTIALS,
-		maxAttempts: 1,
-	});
-	onTestFinished(() => ec2.destroy());
-	return { sandbox: started, ec2 };
-}
-
-type Failure = { name: string; message: string; $metadata: { httpStatusCode?: number } };
-
-async function expectError(promise: Promise<unknown>, name: string, status = 400): Promise<Failure> {
-	let caught: Failure | undefined;
-	try {
-		await promise;
-	} catch (error) {
-		caught = error as Failure;
-	}
-	expect(caught, `expected ${name}, but the call succeeded`).toBeDefined();
-	expect({ name: caught?.name, status: caught?.$metadata.httpStatusCode }).toEqual({ name, status });
-	return caught as Failure;
-}
-
-/** Polls until `check` passes, failing after the deadline with the last assertion error. */
-async function eventually<T>(
-	read: () => Promise<T>,
-	check: (value: T) => void,
-	deadlineMs = 10_000,
-): Promise<T> {
-	const deadline = Date.now() + deadlineMs;
-	for (;;) {
-		const value = await read();
-		try {
-			check(value);
-			return value;
-		} catch (error) {
-			if (Date.now() > deadline) {
-				throw error;
-			}
-			await new Promise((resolve) => setTimeout(resolve, 25));
-		}
-	}
-}
+const sandbox = (options: Ec2SandboxOptions = { timings: FAST }) => sandboxWithClient(options);
+const expectError = (promise: Promise<unknown>, name: string, status = 400) =>
+	expectAwsError(promise, name, status);
 
 /** A VPC with a public subnet (IGW, default route) and a private one, as the single-appliance flow builds. */
 async function network(ec2: EC2Client) {

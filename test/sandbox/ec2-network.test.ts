@@ -26,7 +26,7 @@ import {
 	DescribeVpcsCommand,
 	DetachInternetGatewayCommand,
 	DisassociateRouteTableCommand,
-	EC2Client,
+	type EC2Client,
 	ModifySubnetAttributeCommand,
 	ModifyVpcAttributeCommand,
 	paginateDescribeVpcs,
@@ -35,38 +35,12 @@ import {
 	RevokeSecurityGroupIngressCommand,
 	type Vpc,
 } from '@aws-sdk/client-ec2';
-import { describe, expect, onTestFinished, test } from 'vitest';
-import { SANDBOX_CREDENTIALS, startEc2Sandbox } from '../../source/sandbox/ec2/index.js';
+import { describe, expect, test } from 'vitest';
+import { expectAwsError, sandboxWithClient } from './harness.js';
 
-async function sandbox() {
-	const started = await startEc2Sandbox({ timings: { instanceRunningMs: 50 } });
-	onTestFinished(() => started.close());
-	const ec2 = new EC2Client({
-		endpoint: started.endpoint,
-		region: 'ap-northeast-1',
-		credentials: SANDBOX_CREDENTIALS,
-		maxAttempts: 1,
-	});
-	onTestFinished(() => ec2.destroy());
-	return { sandbox: started, ec2 };
-}
-
-type Failure = { name: string; message: string; $metadata: { httpStatusCode?: number } };
-
-async function failure(promise: Promise<unknown>): Promise<Failure> {
-	try {
-		await promise;
-	} catch (error) {
-		return error as Failure;
-	}
-	throw new Error('expected the call to fail, but it succeeded');
-}
-
-async function expectError(promise: Promise<unknown>, name: string, status = 400): Promise<Failure> {
-	const error = await failure(promise);
-	expect({ name: error.name, status: error.$metadata.httpStatusCode }).toEqual({ name, status });
-	return error;
-}
+const sandbox = () => sandboxWithClient({ timings: { instanceRunningMs: 50 } });
+const expectError = (promise: Promise<unknown>, name: string, status = 400) =>
+	expectAwsError(promise, name, status);
 
 async function createVpc(ec2: EC2Client, cidr = '10.0.0.0/16', name?: string): Promise<string> {
 	const output = await ec2.send(

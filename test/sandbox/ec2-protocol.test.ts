@@ -5,42 +5,13 @@ import {
 	DescribeRegionsCommand,
 	DescribeVpcsCommand,
 	EC2Client,
-	type EC2ClientConfig,
 } from '@aws-sdk/client-ec2';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import {
-	type Ec2SandboxOptions,
-	SANDBOX_CREDENTIALS,
-	startEc2Sandbox,
-} from '../../source/sandbox/ec2/index.js';
+import { SANDBOX_CREDENTIALS, startEc2Sandbox } from '../../source/sandbox/ec2/index.js';
+import { failure, sandboxWithClient as sandbox } from './harness.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-async function sandbox(options: Ec2SandboxOptions = {}, client: Partial<EC2ClientConfig> = {}) {
-	const started = await startEc2Sandbox(options);
-	onTestFinished(() => started.close());
-	const ec2 = new EC2Client({
-		endpoint: started.endpoint,
-		region: 'ap-northeast-1',
-		credentials: SANDBOX_CREDENTIALS,
-		maxAttempts: 1,
-		...client,
-	});
-	onTestFinished(() => ec2.destroy());
-	return { sandbox: started, ec2 };
-}
-
-type Failure = { name: string; message: string; $metadata: { httpStatusCode?: number; requestId?: string } };
-
-async function failure(promise: Promise<unknown>): Promise<Failure> {
-	try {
-		await promise;
-	} catch (error) {
-		return error as Failure;
-	}
-	throw new Error('expected the call to fail, but it succeeded');
-}
 
 /** A SigV4 signer written from the IAM user guide, independent of the server's verifier. */
 function signedRequest(

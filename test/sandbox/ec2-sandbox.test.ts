@@ -21,6 +21,7 @@ import {
 	type SandboxChange,
 	startEc2Sandbox,
 } from '../../source/sandbox/ec2/index.js';
+import { eventually, type Failure, failure } from './harness.js';
 
 async function start(options: Ec2SandboxOptions = {}): Promise<Ec2Sandbox> {
 	const started = await startEc2Sandbox(options);
@@ -40,41 +41,10 @@ function clientFor(started: Ec2Sandbox, config: Partial<EC2ClientConfig> = {}): 
 	return ec2;
 }
 
-type Failure = { name: string; message: string; $metadata: { httpStatusCode?: number } };
-
-async function failure(promise: Promise<unknown>): Promise<Failure> {
-	try {
-		await promise;
-	} catch (error) {
-		return error as Failure;
-	}
-	throw new Error('expected the call to fail, but it succeeded');
-}
-
 async function temporaryDirectory(): Promise<string> {
 	const directory = await mkdtemp(join(tmpdir(), 'kakehashi-ec2-sandbox-'));
 	onTestFinished(() => rm(directory, { recursive: true, force: true }));
 	return directory;
-}
-
-async function eventually<T>(
-	read: () => Promise<T>,
-	check: (value: T) => void,
-	deadlineMs = 10_000,
-): Promise<T> {
-	const deadline = Date.now() + deadlineMs;
-	for (;;) {
-		const value = await read();
-		try {
-			check(value);
-			return value;
-		} catch (error) {
-			if (Date.now() > deadline) {
-				throw error;
-			}
-			await new Promise((resolve) => setTimeout(resolve, 25));
-		}
-	}
 }
 
 describe('fault injection', () => {

@@ -30,34 +30,11 @@ import { parseCustomerGatewayConfiguration } from '../../source/design/customer-
 import { parseAnswers } from '../../source/flow/answers.js';
 import { validateTunnelInsideCidr, validateTunnelPsk } from '../../source/flow/validate-vpn.js';
 import { SANDBOX_CREDENTIALS, startEc2Sandbox } from '../../source/sandbox/ec2/index.js';
+import { expectAwsError as expectError, sandboxWithClient } from './harness.js';
 
 const STEP_MS = 40;
 
-async function sandbox() {
-	const started = await startEc2Sandbox({ timings: { instanceRunningMs: STEP_MS } });
-	onTestFinished(() => started.close());
-	const ec2 = new EC2Client({
-		endpoint: started.endpoint,
-		region: 'ap-northeast-1',
-		credentials: SANDBOX_CREDENTIALS,
-		maxAttempts: 1,
-	});
-	onTestFinished(() => ec2.destroy());
-	return { sandbox: started, ec2 };
-}
-
-type Failure = { name: string; message: string; $metadata: { httpStatusCode?: number } };
-
-async function expectError(promise: Promise<unknown>, name: string): Promise<Failure> {
-	try {
-		await promise;
-	} catch (error) {
-		const failure = error as Failure;
-		expect(failure.name, failure.message).toBe(name);
-		return failure;
-	}
-	throw new Error(`expected ${name}, but the call succeeded`);
-}
+const sandbox = () => sandboxWithClient({ timings: { instanceRunningMs: STEP_MS } });
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, STEP_MS * 2 + 20));
 
