@@ -9,8 +9,9 @@
  * One lab for the whole file; the lab files take turns (one lab per machine), see `startLabInTurn`.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,8 +20,10 @@ import { type PollerState, RouterPoller } from '../../source/monitor/poller.js';
 import { driverFor } from '../../source/router/drivers/index.js';
 import type { StatusSnapshot } from '../../source/router/model.js';
 import type { RouterSession } from '../../source/router/session.js';
-import { type Lab, labDirectory, labUnavailableReason, startLab } from './lab.js';
-import { commandLineOf, isAlive, waitUntil } from './processes.js';
+import type { Lab } from './lab.js';
+import { labUnavailableReason } from './lab.js';
+import { endTurn, startLabInTurn } from './lab-turn.js';
+import { waitUntil } from './processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -30,52 +33,6 @@ const unavailable = labUnavailableReason();
 const skip = unavailable !== undefined && !inCi;
 if (skip) {
 	console.warn(`[monitor e2e] skipped: ${unavailable}`);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * One lab per machine, and vitest runs the lab files in parallel: take a turn (an atomic directory
- * among the monitor lab files), let lab.test.ts start first, wait while another run owns the lab.
- */
-const turnDirectory = '/tmp/kkh-lab-turn';
-async function startLabInTurn(log: (line: string) => void): Promise<Lab> {
-	const deadline = Date.now() + 600_000;
-	for (;;) {
-		try {
-			mkdirSync(turnDirectory);
-			writeFileSync(join(turnDirectory, 'pid'), String(process.pid));
-			break;
-		} catch {
-			const holder = Number(
-				existsSync(join(turnDirectory, 'pid')) ? readFileSync(join(turnDirectory, 'pid'), 'utf8') : 0,
-			);
-			if (holder > 0 && !isAlive(holder)) rmSync(turnDirectory, { recursive: true, force: true });
-			if (Date.now() > deadline) throw new Error(`waited 10 min for ${turnDirectory} (process ${holder})`);
-			await sleep(1000);
-		}
-	}
-	await sleep(3000); // lab.test.ts, started in the same second, claims the lab first
-	for (;;) {
-		const ownerFile = join(labDirectory, 'owner.pid');
-		const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8')) : 0;
-		const busy =
-			owner > 0 && owner !== process.pid && isAlive(owner) && commandLineOf(owner).includes('node');
-		if (!busy) {
-			try {
-				return await startLab({ log });
-			} catch (error) {
-				if (!String(error).includes('Another router lab is running')) throw error;
-			}
-		}
-		if (Date.now() > deadline) throw new Error(`waited 10 min for the router lab (owner ${owner})`);
-		await sleep(1000);
-	}
-}
-function endTurn(): void {
-	const pidFile = join(turnDirectory, 'pid');
-	if (existsSync(pidFile) && Number(readFileSync(pidFile, 'utf8')) === process.pid)
-		rmSync(turnDirectory, { recursive: true, force: true });
 }
 
 type Snapshot = StatusSnapshot & { lastPollDurationMs?: number };

@@ -8,7 +8,6 @@
  * run. One lab for the whole file; the lab files take turns (one lab per machine).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { render } from 'ink-testing-library';
@@ -22,8 +21,8 @@ import type { RouterSession } from '../../source/router/session.js';
 import { I18nProvider } from '../../source/ui/i18n-context.js';
 import { MonitorApp } from '../../source/ui/monitor-app.js';
 import { eventually } from '../ui/panel-fakes.js';
-import { type Lab, labDirectory, labUnavailableReason, startLab } from './lab.js';
-import { commandLineOf, isAlive } from './processes.js';
+import { type Lab, labUnavailableReason } from './lab.js';
+import { endTurn, startLabInTurn } from './lab-turn.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const inCi = process.env.CI === 'true';
@@ -31,52 +30,6 @@ const unavailable = labUnavailableReason();
 const skip = unavailable !== undefined && !inCi;
 if (skip) {
 	console.warn(`[monitor panel lab] skipped: ${unavailable}`);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * One lab per machine, and vitest runs the lab files in parallel: take a turn (an atomic directory
- * among the monitor lab files), let lab.test.ts start first, wait while another run owns the lab.
- */
-const turnDirectory = '/tmp/kkh-lab-turn';
-async function startLabInTurn(log: (line: string) => void): Promise<Lab> {
-	const deadline = Date.now() + 600_000;
-	for (;;) {
-		try {
-			mkdirSync(turnDirectory);
-			writeFileSync(join(turnDirectory, 'pid'), String(process.pid));
-			break;
-		} catch {
-			const holder = Number(
-				existsSync(join(turnDirectory, 'pid')) ? readFileSync(join(turnDirectory, 'pid'), 'utf8') : 0,
-			);
-			if (holder > 0 && !isAlive(holder)) rmSync(turnDirectory, { recursive: true, force: true });
-			if (Date.now() > deadline) throw new Error(`waited 10 min for ${turnDirectory} (process ${holder})`);
-			await sleep(1000);
-		}
-	}
-	await sleep(3000); // lab.test.ts, started in the same second, claims the lab first
-	for (;;) {
-		const ownerFile = join(labDirectory, 'owner.pid');
-		const owner = existsSync(ownerFile) ? Number(readFileSync(ownerFile, 'utf8')) : 0;
-		const busy =
-			owner > 0 && owner !== process.pid && isAlive(owner) && commandLineOf(owner).includes('node');
-		if (!busy) {
-			try {
-				return await startLab({ log });
-			} catch (error) {
-				if (!String(error).includes('Another router lab is running')) throw error;
-			}
-		}
-		if (Date.now() > deadline) throw new Error(`waited 10 min for the router lab (owner ${owner})`);
-		await sleep(1000);
-	}
-}
-function endTurn(): void {
-	const pidFile = join(turnDirectory, 'pid');
-	if (existsSync(pidFile) && Number(readFileSync(pidFile, 'utf8')) === process.pid)
-		rmSync(turnDirectory, { recursive: true, force: true });
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
