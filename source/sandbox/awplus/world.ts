@@ -41,6 +41,11 @@ export type SandboxRouterSpec = {
 	privateIp?: string;
 	/** Initial running config as AW+ text (children indented), e.g. the config generators' output. */
 	config?: string | readonly string[];
+	/**
+	 * IKE versions this router accepts from whichever peer initiates (an AWS tunnel endpoint takes both
+	 * unless restricted). Unset: the version of its own profile, which the peer must match.
+	 */
+	acceptsIkeVersions?: readonly (1 | 2)[];
 };
 
 export type SimRouter = {
@@ -50,6 +55,7 @@ export type SimRouter = {
 	config: RunningConfig;
 	startupConfig: RunningConfig;
 	readonly bootedAt: number;
+	readonly acceptsIkeVersions?: readonly (1 | 2)[];
 };
 
 export type TunnelState = 'up' | 'negotiating' | 'down';
@@ -286,6 +292,7 @@ export class SandboxWorld extends EventEmitter<{ change: [WorldChange]; config: 
 			config,
 			startupConfig: config.clone(),
 			bootedAt: this.now(),
+			...(spec.acceptsIkeVersions ? { acceptsIkeVersions: [...spec.acceptsIkeVersions] } : {}),
 		};
 		this.routerMap.set(spec.name, router);
 		this.evaluate('router-added');
@@ -472,7 +479,7 @@ export class SandboxWorld extends EventEmitter<{ change: [WorldChange]; config: 
 		const natTraversal = router.privateIp !== router.publicIp || peerRouter.privateIp !== peerRouter.publicIp;
 		const base = { end, peer, linkKey, natTraversal };
 
-		if (this.ikeVersionOf(end) !== this.ikeVersionOf(peer)) {
+		if (!this.ikeVersionsAgree(end, peer)) {
 			return { ...base, ike: 'initiating', reason: 'The two ends use different IKE versions.' };
 		}
 		if (
@@ -546,7 +553,32 @@ export class SandboxWorld extends EventEmitter<{ change: [WorldChange]; config: 
 	}
 
 	private ikeVersionOf(end: EndRef): 1 | 2 {
-		return this.isakmpProfileOf(end)?.version ?? 2;
+		const own = this.isakmpProfileOf(end)?.version;
+		if (own !== undefined) return own;
+		// a responder that takes several versions speaks the one its peer proposes
+		const accepts = end.router.acceptsIkeVersions;
+		if (accepts && accepts.length > 0) {
+			const peer = this.ends().find(
+				(other) =>
+					other.router.publicIp === end.tunnel.destination &&
+					other.tunnel.destination === end.router.publicIp,
+			);
+			const proposed =
+				peer && !peer.router.acceptsIkeVersions ? (this.isakmpProfileOf(peer)?.version ?? 2) : 2;
+			return accepts.includes(proposed) ? proposed : (accepts[0] ?? 2);
+		}
+		return 2;
+	}
+
+	/** Both ends speak the same IKE version (a router with `acceptsIkeVersions` takes any of them). */
+	private ikeVersionsAgree(end: EndRef, peer: EndRef): boolean {
+		const accepts = (ref: EndRef) => ref.router.acceptsIkeVersions;
+		const mine = accepts(end);
+		const theirs = accepts(peer);
+		if (mine && theirs) return mine.some((version) => theirs.includes(version));
+		if (mine) return mine.includes(this.ikeVersionOf(peer));
+		if (theirs) return theirs.includes(this.ikeVersionOf(end));
+		return this.ikeVersionOf(end) === this.ikeVersionOf(peer);
 	}
 
 	private ipsecProfileOf(end: EndRef) {

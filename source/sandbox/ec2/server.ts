@@ -1,6 +1,15 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { handleIam, renderIamError } from '../iam/service.js';
+import { newIamState } from '../iam/state.js';
+import { BlobStore } from '../s3/blobs.js';
+import { S3Service } from '../s3/service.js';
+import { scopeOf } from '../s3/sigv4.js';
+import { newS3State } from '../s3/state.js';
 import { isEnabledRegion, regionFacts } from './catalog.js';
 import type { Timings } from './context.js';
 import { Ec2Service, type ServiceResponse } from './ec2-service.js';
@@ -28,13 +37,18 @@ export type Ec2SandboxOptions = {
 	stateFile?: string;
 	/** Seeds resource IDs and fault injection, for reproducible runs. */
 	seed?: number;
+	/**
+	 * Folder for S3 object and part bodies (created 0700). Default: `s3-objects` beside `stateFile`,
+	 * else a temporary folder removed by close().
+	 */
+	objectDir?: string;
 };
 
 /**
  * A non-AWS document the whole sandbox serves beside the API (GET only, unsigned): how tools find
  * the simulated routers behind a sandbox endpoint. Never part of the EC2 API.
  */
-export type SandboxDocument = { path: string; body: () => unknown };
+export type SandboxDocument = { path: string; body: (query?: URLSearchParams) => unknown };
 
 export type Ec2Sandbox = {
 	/** `http://127.0.0.1:PORT`: pass it to the SDK as `endpoint`. */
@@ -43,7 +57,13 @@ export type Ec2Sandbox = {
 	store: Ec2SandboxStore;
 	/** Replaces the faults in force. */
 	setFaults(faults: FaultOptions): void;
-	/** Every action name the sandbox handled, in the order first seen (for least-privilege checks). */
+	/**
+	 * Every action the sandbox handled, in the order first seen (for least-privilege checks). EC2
+	 * actions are their bare Query API names (`DescribeVpcs`, `ImportSnapshot`); the other services'
+	 * are the IAM action that authorised the call, prefixed with the service (`s3:PutObject` for
+	 * PutObject and every multipart step, `s3:ListBucket` for ListObjectsV2 and HeadBucket,
+	 * `iam:CreateRole`…). Prefix the EC2 ones with `ec2:` to get their IAM action.
+	 */
 	actionsSeen(): string[];
 	/** Serve a JSON document at a path outside the API (see SandboxDocument). */
 	setDocument(document: SandboxDocument): void;
@@ -99,6 +119,8 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 	if (options.accountId !== undefined) {
 		state.accountId = options.accountId;
 	}
+	state.s3 ??= newS3State();
+	state.iam ??= newIamState();
 	const random = new SeededRandom(state.randomState);
 	const faults = new FaultInjector(options.seed ?? 0x6b616b65, options.faults);
 	const now = () => Date.now();
@@ -111,6 +133,21 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 	const watcher = new InstanceTransitionWatcher(() => state, now, emit);
 	const sleepers = new Set<() => void>();
 	let closed = false;
+	const seen = new Set<string>();
+	const record = (action: string) => {
+		seen.add(action);
+	};
+	const persist = () => {
+		if (options.stateFile) {
+			saveState(options.stateFile, state);
+		}
+	};
+	const objectDir =
+		options.objectDir ??
+		(options.stateFile ? join(dirname(options.stateFile), 's3-objects') : undefined);
+	const blobs = objectDir
+		? new BlobStore(objectDir)
+		: new BlobStore(mkdtempSync(join(tmpdir(), 'kakehashi-s3-')), { temporary: true });
 
 	const sleep = (ms: number) =>
 		new Promise<void>((resolve) => {
@@ -130,6 +167,7 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 		faults,
 		now,
 		sleep,
+		record,
 		onMutation(action, region) {
 			state.randomState = random.state;
 			if (options.stateFile) {
@@ -163,7 +201,39 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 				handleSts(params, { accountId: state.accountId, accessKeyId }, requestId),
 			errorResponse: renderStsError,
 		},
+		iam: {
+			// IAM is global: like STS, any region AWS knows signs for it (real IAM wants us-east-1).
+			isValidRegion: (region) => regionFacts(region) !== undefined,
+			handle: async (params, region, requestId) => {
+				const response = handleIam(
+					params,
+					{
+						state: () => state.iam ?? (state.iam = newIamState()),
+						accountId: () => state.accountId,
+						now,
+						onMutation: () => {
+							persist();
+							emit({ type: 'action', region, action: `iam:${params.string('Action') ?? ''}` });
+						},
+						record,
+					},
+					requestId,
+				);
+				return response;
+			},
+			errorResponse: renderIamError,
+		},
 	};
+	const s3 = new S3Service({
+		state: () => state.s3 ?? (state.s3 = newS3State()),
+		accountId: () => state.accountId,
+		blobs,
+		secretFor: (accessKeyId) => secrets.get(accessKeyId),
+		now,
+		isValidRegion: (region) => regionFacts(region) !== undefined,
+		onMutation: persist,
+		record,
+	});
 	const secrets = new Map([[SANDBOX_CREDENTIALS.accessKeyId, SANDBOX_CREDENTIALS.secretAccessKey]]);
 
 	async function respond(
@@ -217,12 +287,26 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 		const document =
 			request.method === 'GET' ? documents.get((request.url ?? '/').split('?')[0] ?? '/') : undefined;
 		if (document) {
-			const json = JSON.stringify(document.body());
-			response.writeHead(200, {
-				'Content-Type': 'application/json',
-				'Content-Length': Buffer.byteLength(json),
-			});
-			response.end(json);
+			const query = new URL(request.url ?? '/', 'http://sandbox').searchParams;
+			Promise.resolve()
+				.then(() => document.body(query))
+				.then((body) => {
+					const json = JSON.stringify(body);
+					response.writeHead(200, {
+						'Content-Type': 'application/json',
+						'Content-Length': Buffer.byteLength(json),
+					});
+					response.end(json);
+				})
+				.catch(() => response.writeHead(500).end());
+			return;
+		}
+		if (isS3Request(request)) {
+			if (closed) {
+				response.destroy();
+				return;
+			}
+			s3.handle(request, response).catch(() => response.destroy());
 			return;
 		}
 		readBody(request)
@@ -279,7 +363,7 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 			},
 		),
 		setFaults: (next) => faults.set(next),
-		actionsSeen: () => ec2.actionsSeen,
+		actionsSeen: () => [...seen],
 		setDocument: (document) => {
 			documents.set(document.path, document);
 		},
@@ -298,8 +382,27 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 				socket.destroy();
 			}
 			await done;
+			blobs.dispose();
 		},
 	};
+}
+
+/**
+ * S3 requests go to the streaming S3 handler instead of the Query-protocol body reader: those whose
+ * credential scope names `s3`, and unsigned ones that cannot be Query API calls (a path other than
+ * `/`, or PUT/HEAD/DELETE), so that they are refused in S3's words.
+ */
+function isS3Request(request: IncomingMessage): boolean {
+	const authorization = request.headers.authorization;
+	if (authorization) {
+		return scopeOf(authorization)?.service === 's3';
+	}
+	const url = request.url ?? '/';
+	if (/[?&]X-Amz-Credential=[^&]*%2Fs3%2F/i.test(url)) {
+		return true;
+	}
+	const path = url.split('?')[0] ?? '/';
+	return path !== '/' || ['PUT', 'HEAD', 'DELETE'].includes(request.method ?? 'GET');
 }
 
 class BodyTooLargeError extends Error {}

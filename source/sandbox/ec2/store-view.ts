@@ -1,4 +1,9 @@
-import { setTunnelTelemetry, type TunnelStatus } from './actions/vpn.js';
+import {
+	type SandboxVpnEndpoint,
+	setTunnelTelemetry,
+	type TunnelStatus,
+	vpnEndpoints,
+} from './actions/vpn.js';
 import { cidrInside, parseNetworkCidr } from './cidr.js';
 import {
 	type InstanceRecord,
@@ -90,6 +95,8 @@ export type Ec2SandboxStore = {
 		message?: string,
 		acceptedRouteCount?: number,
 	): boolean;
+	/** AWS's tunnel endpoints of the available VPN connections, and when that list next changes by itself. */
+	vpnEndpoints(): { endpoints: SandboxVpnEndpoint[]; nextChangeAt?: number };
 };
 
 function tagRecord(tags: readonly Tag[]): Record<string, string> {
@@ -252,5 +259,6 @@ export function createStoreView(
 			if (found) onMutated?.();
 			return found;
 		},
+		vpnEndpoints: () => vpnEndpoints(state(), now()),
 	};
 }

@@ -1035,3 +1035,88 @@ export const vpnActions: ActionTable = {
 		return { return: true };
 	},
 };
+
+// ---------------------------------------------------------------------------------------------
+// AWS's tunnel endpoints, for the simulated world
+
+/** One AWS tunnel endpoint of an available VPN connection, as the simulated world needs it. */
+export type SandboxVpnEndpoint = {
+	region: string;
+	vpnConnectionId: string;
+	/** AWS's outside address: where the endpoint answers on the simulated internet. */
+	outsideIp: string;
+	insideCidr: string;
+	awsInsideIp: string;
+	customerInsideIp: string;
+	/** As on AWS, the endpoint holds the key; never logged. */
+	preSharedKey: string;
+	customerGatewayIp: string;
+	customerAsn: number;
+	amazonSideAsn: number;
+	staticRoutesOnly: boolean;
+	/** What AWS announces over BGP: the VPC's block while the gateway is attached to it, else nothing. */
+	vpcCidrs: string[];
+	/** The connection's static routes (static routing). */
+	staticRoutes: string[];
+	/** IKE versions the tunnel accepts (both when not restricted). */
+	ikeVersions: (1 | 2)[];
+	phase1LifetimeSeconds: number;
+	phase2LifetimeSeconds: number;
+};
+
+/**
+ * Every tunnel endpoint of every available VPN connection (pending, deleting and deleted ones have
+ * none), and when the answer will next change on its own (a connection becoming available, a gateway
+ * finishing its attachment) so that the caller can look again then.
+ */
+export function vpnEndpoints(
+	state: SandboxState,
+	now: number,
+): { endpoints: SandboxVpnEndpoint[]; nextChangeAt?: number } {
+	const endpoints: SandboxVpnEndpoint[] = [];
+	const later: number[] = [];
+	for (const [regionName, region] of Object.entries(state.regions)) {
+		const tables = vpnTables(region);
+		for (const connection of Object.values(tables.vpnConnections)) {
+			const status = connectionState(connection, now);
+			if (status === 'pending') later.push(connection.availableAt);
+			if (status !== 'available') continue;
+			const customer = tables.customerGateways[connection.customerGatewayId];
+			const gateway = tables.vpnGateways[connection.vpnGatewayId];
+			if (!customer || !gateway) continue;
+			const attachment = gateway.attachment;
+			if (attachment && attachmentState(attachment, now) === 'attaching') later.push(attachment.attachedAt);
+			if (attachment?.detachedAt !== undefined && attachment.detachedAt > now)
+				later.push(attachment.detachedAt);
+			const attached =
+				gateway.deletedAt === undefined && attachment && attachmentState(attachment, now) === 'attached';
+			const vpc = attached ? region.vpcs[attachment.vpcId] : undefined;
+			for (const tunnel of connection.tunnels) {
+				const inside = insideAddresses(tunnel.insideCidr);
+				const versions = (tunnel.ikeVersions ?? IKE_VERSIONS).map((version) => (version === 'ikev1' ? 1 : 2));
+				endpoints.push({
+					region: regionName,
+					vpnConnectionId: connection.id,
+					outsideIp: tunnel.outsideIpAddress,
+					insideCidr: tunnel.insideCidr,
+					awsInsideIp: inside.aws,
+					customerInsideIp: inside.customer,
+					preSharedKey: tunnel.preSharedKey,
+					customerGatewayIp: customer.ipAddress,
+					customerAsn: customer.bgpAsn,
+					amazonSideAsn: gateway.amazonSideAsn,
+					staticRoutesOnly: connection.staticRoutesOnly,
+					vpcCidrs: vpc ? [vpc.cidrBlock] : [],
+					staticRoutes: connection.routes
+						.filter((route) => route.state === 'available')
+						.map((route) => route.destinationCidrBlock),
+					ikeVersions: [...new Set(versions)] as (1 | 2)[],
+					phase1LifetimeSeconds: tunnel.phase1LifetimeSeconds ?? 28800,
+					phase2LifetimeSeconds: tunnel.phase2LifetimeSeconds ?? 3600,
+				});
+			}
+		}
+	}
+	const next = later.filter((time) => time > now);
+	return next.length > 0 ? { endpoints, nextChangeAt: Math.min(...next) } : { endpoints };
+}
