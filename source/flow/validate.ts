@@ -1,9 +1,11 @@
 import { IPv4, IPv4CidrRange, Validator } from 'ip-num';
 import type { AnswerIssue, Answers } from './answers.js';
+import { validateModeAnswers } from './validate-vpn.js';
 
 /**
  * Network and AWS rules for the answers, as pure functions: the wizard runs the field-level ones as
- * the user types, `plan`/`apply` run `validateAnswers` on the whole file. Every issue names the
+ * the user types, `plan`/`apply`/`config` and the wizard's assembled answers run `validateAnswers`
+ * (which includes the mode's rules, validate-vpn.ts) on the whole file. Every issue names the
  * field (`path`) and the rule; the catalogs turn that into a sentence in the user's language.
  */
 
@@ -174,11 +176,15 @@ export function validateTagValue(value: string, path: string): AnswerIssue[] {
 type NamedRange = { path: string; value: string; range: IPv4CidrRange; owner: string };
 
 /**
- * Every site network against every other (multi-tenant: tenants' LANs must not overlap each other,
- * or the appliance cannot tell them apart) and every tunnel address against every network.
- * Networks of one owner may overlap (the security group's user networks are the site's own LANs).
+ * Network overlaps. Single mode: every site network against every other (the appliance routes them
+ * all in one table, so it could not tell two apart) and every tunnel address against every network.
+ * Multi-tenant mode (install-guide 6): each tenant's tunnel is bridged into its own AMF container, so
+ * tenants may reuse the same LANs and tunnel addresses; a tenant's addresses are checked only against
+ * the VPC and that tenant's own LANs. Networks of one owner may overlap (the security group's user
+ * networks are the site's own LANs).
  */
 export function validateNetworkOverlaps(answers: Answers): AnswerIssue[] {
+	const tenantsIsolated = answers.flow === 'multi-tenant';
 	const issues: AnswerIssue[] = [];
 	const networks: NamedRange[] = [];
 	const add = (path: string, value: string, owner: string) => {
@@ -190,38 +196,51 @@ export function validateNetworkOverlaps(answers: Answers): AnswerIssue[] {
 	}
 	for (const [peerIndex, peer] of answers.peers.entries()) {
 		for (const [index, value] of peer.lan.entries()) {
-			add(`peers[${peerIndex}].lan[${index}]`, value, `peer:${peer.name}`);
+			add(`peers[${peerIndex}].lan[${index}]`, value, `peer:${peerIndex}`);
 		}
 	}
 	const peerNetworks = networks.filter((network) => network.owner.startsWith('peer:'));
-	peerNetworks.forEach((network, index) => {
-		for (const other of peerNetworks.slice(index + 1)) {
-			if (other.owner !== network.owner && other.range.isOverlapping(network.range)) {
-				issues.push(
-					issue(other.path, 'network.overlapsNetwork', {
-						value: other.value,
-						other: network.value,
-						otherPath: network.path,
-					}),
-				);
+	if (!tenantsIsolated) {
+		peerNetworks.forEach((network, index) => {
+			for (const other of peerNetworks.slice(index + 1)) {
+				if (other.owner !== network.owner && other.range.isOverlapping(network.range)) {
+					issues.push(
+						issue(other.path, 'network.overlapsNetwork', {
+							value: other.value,
+							other: network.value,
+							otherPath: network.path,
+						}),
+					);
+				}
 			}
-		}
-	});
-	const tunnels: { path: string; value: string }[] = [
-		{ path: 'appliance.tunnelAddress', value: answers.appliance.tunnelAddress },
+		});
+	}
+	const tunnels: { path: string; value: string; owner: string }[] = [
+		{ path: 'appliance.tunnelAddress', value: answers.appliance.tunnelAddress, owner: 'appliance' },
 		...answers.peers.flatMap((peer, index) =>
-			peer.tunnelAddress ? [{ path: `peers[${index}].tunnelAddress`, value: peer.tunnelAddress }] : [],
+			peer.tunnelAddress
+				? [{ path: `peers[${index}].tunnelAddress`, value: peer.tunnelAddress, owner: `peer:${index}` }]
+				: [],
 		),
 	];
 	const vpc = checkCidr(answers.vpc.cidr, 'vpc.cidr');
-	const against = [
-		...networks,
-		...(vpc.ok ? [{ path: 'vpc.cidr', value: answers.vpc.cidr, range: vpc.range, owner: 'vpc' }] : []),
-	];
+	const vpcRange: NamedRange[] = vpc.ok
+		? [{ path: 'vpc.cidr', value: answers.vpc.cidr, range: vpc.range, owner: 'vpc' }]
+		: [];
 	for (const tunnel of tunnels) {
 		const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(tunnel.value.trim());
 		if (!match || !Validator.isValidIPv4CidrNotation(tunnel.value.trim())[0]) continue;
 		const range = IPv4CidrRange.fromCidr(`${networkAddress(tunnel.value.trim())}/${match[2]}`);
+		// in multi-tenant mode a tenant's tunnel shares a container with its own LANs only; the
+		// appliance's own tunnel (single mode, coexisting) shares the appliance's table with the user networks
+		const against = [
+			...(tenantsIsolated
+				? networks.filter((network) =>
+						tunnel.owner === 'appliance' ? network.owner === 'users' : network.owner === tunnel.owner,
+					)
+				: networks),
+			...vpcRange,
+		];
 		const clash = against.find((network) => network.range.isOverlapping(range));
 		if (clash) {
 			issues.push(
@@ -306,17 +325,32 @@ export function validateAnswers(answers: Answers): AnswerIssue[] {
 		issues.push(issue('peers', 'peers.count', { flow: answers.flow, min: count.min, max: count.max }));
 	}
 	const names = new Set<string>();
+	const addresses = new Map<string, string>();
 	answers.peers.forEach((peer, index) => {
 		const path = `peers[${index}]`;
 		if (names.has(peer.name)) issues.push(issue(`${path}.name`, 'peers.duplicateName', { value: peer.name }));
 		names.add(peer.name);
 		const ip = checkIpv4(peer.publicIp, `${path}.publicIp`);
 		if (ip) issues.push(ip);
+		else {
+			// the appliance keys each tunnel's ISAKMP key and destination by the router's address
+			const other = addresses.get(peer.publicIp.trim());
+			if (other !== undefined)
+				issues.push(issue(`${path}.publicIp`, 'peers.duplicateAddress', { value: peer.publicIp, other }));
+			else addresses.set(peer.publicIp.trim(), `${path}.publicIp`);
+		}
 		issues.push(...validatePskReference(peer.psk, `${path}.psk`));
 		if (peer.tunnelAddress !== undefined) {
 			issues.push(...validateInterfaceAddress(peer.tunnelAddress, `${path}.tunnelAddress`));
 		}
 	});
+	// the mode's own rules (AWS VPN options, tenant identities); some repeat a field rule above
+	const seen = new Set(issues.map((found) => `${found.path}\u0000${found.rule}`));
+	for (const found of validateModeAnswers(answers)) {
+		const key = `${found.path}\u0000${found.rule}`;
+		if (!seen.has(key)) issues.push(found);
+		seen.add(key);
+	}
 	return issues;
 }
 

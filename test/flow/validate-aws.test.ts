@@ -100,50 +100,116 @@ const base = {
 	instance: { type: 't3.small', name: 'AMF-VAA' },
 };
 
-describe('overlap with every user and tenant LAN', () => {
+const tenantA = { name: 'a', publicIp: '198.51.100.10', lan: ['192.168.10.0/24'] };
+const tenantB = { name: 'b', publicIp: '198.51.100.11', lan: ['192.168.20.0/24'] };
+
+describe('network overlaps: one routing table in single mode, one container per tenant in multi-tenant mode', () => {
 	it.each([
+		['multi-tenant', 'distinct tenants', [tenantA, tenantB], {}, []],
 		[
-			'distinct tenants',
-			[
-				{ name: 'a', publicIp: '198.51.100.10', lan: ['192.168.10.0/24'] },
-				{ name: 'b', publicIp: '198.51.100.11', lan: ['192.168.20.0/24'] },
-			],
-			{},
-			[],
-		],
-		[
-			'two tenants with one LAN',
-			[
-				{ name: 'a', publicIp: '198.51.100.10', lan: ['192.168.10.0/24'] },
-				{ name: 'b', publicIp: '198.51.100.11', lan: ['192.168.10.128/25'] },
-			],
+			'single-aws-vpn',
+			'two sites with one LAN: the appliance could not tell them apart',
+			[tenantA, { ...tenantB, lan: ['192.168.10.128/25'] }],
 			{},
 			['peers[1].lan[0]:network.overlapsNetwork'],
 		],
 		[
-			'one site listed twice (user network = its LAN) is fine',
-			[{ name: 'a', publicIp: '198.51.100.10', lan: ['192.168.1.0/24'] }],
+			'multi-tenant',
+			'two tenants with one LAN (install-guide 6: each is bridged into its own container)',
+			[tenantA, { ...tenantB, lan: ['192.168.10.0/24'] }],
 			{},
 			[],
 		],
 		[
-			'tunnel range inside a LAN',
-			[{ name: 'a', publicIp: '198.51.100.10', lan: ['172.16.0.0/24'] }],
+			'multi-tenant',
+			'two tenants with the guide’s same tunnel address 172.16.0.2/24',
+			[
+				{ ...tenantA, tunnelAddress: '172.16.0.2/24' },
+				{ ...tenantB, tunnelAddress: '172.16.0.2/24' },
+			],
+			{},
+			[],
+		],
+		[
+			'multi-tenant',
+			'a tenant’s tunnel address inside another tenant’s LAN',
+			[tenantA, { ...tenantB, tunnelAddress: '192.168.10.2/24' }],
+			{},
+			[],
+		],
+		[
+			'multi-tenant',
+			'a tenant’s tunnel address inside its own LAN',
+			[{ ...tenantA, tunnelAddress: '192.168.10.2/24' }],
 			{},
 			['peers[0].lan[0]:network.overlapsTunnel'],
 		],
 		[
+			'multi-tenant',
+			'a tenant tunnel address inside the VPC',
+			[tenantA, { ...tenantB, tunnelAddress: '172.30.200.2/24' }],
+			{},
+			['vpc.cidr:network.overlapsTunnel'],
+		],
+		[
+			'single-appliance',
+			'one site listed twice (user network = its LAN) is fine',
+			[{ ...tenantA, lan: ['192.168.1.0/24'] }],
+			{},
+			[],
+		],
+		[
+			'single-appliance',
+			'tunnel range inside a LAN',
+			[{ ...tenantA, lan: ['172.16.0.0/24'] }],
+			{},
+			['peers[0].lan[0]:network.overlapsTunnel'],
+		],
+		[
+			'single-appliance',
 			'tunnel range inside the VPC',
-			[{ name: 'a', publicIp: '198.51.100.10', lan: ['192.168.10.0/24'] }],
+			[tenantA],
 			{ appliance: { tunnelAddress: '172.30.255.1/30' } },
 			['vpc.cidr:network.overlapsTunnel'],
 		],
-	])('%s', (_name, peers, extra, expected) => {
-		const answers = parseAnswers({ ...base, peers, ...extra });
+	])('%s: %s', (flow, _name, peers, extra, expected) => {
+		const answers = parseAnswers({ ...base, flow, peers, ...extra });
 		const issues = validateNetworkOverlaps(answers);
 		expect(issues.map((issue) => `${issue.path}:${issue.rule}`)).toEqual(expected);
 		expectWorded(issues);
 		for (const found of issues) expect(validateAnswers(answers)).toContainEqual(found);
+	});
+
+	it('multi-tenant: a tenant LAN inside the VPC is still an error (validateAnswers)', () => {
+		const answers = parseAnswers({ ...base, peers: [tenantA, { ...tenantB, lan: ['172.30.5.0/24'] }] });
+		const issues = validateAnswers(answers);
+		expect(issues.map((issue) => `${issue.path}:${issue.rule}`)).toEqual([
+			'peers[1].lan[0]:network.overlapsVpc',
+		]);
+	});
+
+	it('multi-tenant: identities stay distinct and two tenants cannot share a router address', () => {
+		const answers = parseAnswers({
+			...base,
+			peers: [
+				{ ...tenantA, psk: 'env:SAME', tenant: { isakmpName: 'vaa1', l2tpv3: { local: 11, remote: 12 } } },
+				{
+					...tenantB,
+					publicIp: tenantA.publicIp,
+					lan: tenantA.lan,
+					psk: 'env:SAME',
+					tenant: { isakmpName: 'vaa1', l2tpv3: { local: 12, remote: 13 } },
+				},
+			],
+		});
+		const issues = validateAnswers(answers);
+		expect(issues.map((issue) => `${issue.path}:${issue.rule}`)).toEqual([
+			'peers[1].publicIp:peers.duplicateAddress',
+			'peers[1].tenant.isakmpName:tenant.duplicateName',
+			'peers[1].tenant.l2tpv3.local:tenant.duplicateL2tpv3',
+			'peers[1].psk:tenant.duplicatePsk',
+		]);
+		expectWorded(issues);
 	});
 });
 
