@@ -8,7 +8,8 @@
 import { isIP } from 'node:net';
 import { compilePattern, matchCommand, type Pattern } from './command-grammar.js';
 import { readRouterFacts } from './config-facts.js';
-import { modeOpenedBy } from './running-config.js';
+import { formatDir } from './flash.js';
+import { modeOpenedBy, RunningConfig } from './running-config.js';
 import {
 	formatBgpSummary,
 	formatInterfaceTunnel,
@@ -19,6 +20,7 @@ import {
 	formatShowSystem,
 	formatShowVersion,
 } from './show-output.js';
+import type { RouterSystem } from './system.js';
 import type { SandboxWorld, SimRouter } from './world.js';
 
 type ExecId =
@@ -39,7 +41,13 @@ type ExecId =
 	| 'show-ip-bgp-summary'
 	| 'show-interface'
 	| 'show-ip-interface-brief'
-	| 'write-memory';
+	| 'write-memory'
+	| 'dir'
+	| 'show-file-systems'
+	| 'software-upgrade'
+	| 'reboot'
+	| 'copy-startup'
+	| 'delete';
 
 function patterns<Id extends string>(entries: [Id, string][]): Pattern<Id>[] {
 	return entries.flatMap(([id, spec]) => compilePattern(id, spec));
@@ -70,6 +78,12 @@ const PRIVILEGED_EXEC = [
 		['show-startup-config', 'show startup-config'],
 		['write-memory', 'write [memory]'],
 		['write-memory', 'copy running-config startup-config'],
+		['dir', 'dir [<file>]'],
+		['show-file-systems', 'show file systems'],
+		['software-upgrade', 'software-upgrade <file>'],
+		['reboot', 'reboot|reload'],
+		['copy-startup', 'copy <file> startup-config'],
+		['delete', 'delete [force] <file>'],
 	]),
 ];
 
@@ -197,7 +211,12 @@ export type CliSessionOptions = {
 	write: (text: string) => void;
 	/** Ends the session (after `exit` / `logout`). */
 	close: () => void;
+	/** Flash, releases and reboot; without it those commands say the flash is not available. */
+	system?: RouterSystem;
 };
+
+/** A y/n question waiting for its answer (the line typed next). */
+type Question = { answer: (yes: boolean) => string[] };
 
 const MORE = ' --More-- ';
 const ERASE_MORE = `${'\b'.repeat(MORE.length)}${' '.repeat(MORE.length)}${'\b'.repeat(MORE.length)}`;
@@ -210,6 +229,7 @@ export class CliSession {
 	private terminalLength = 24;
 	private password: { attempts: number } | undefined;
 	private pager: { lines: string[]; shown: number } | undefined;
+	private question: Question | undefined;
 	private closed = false;
 
 	constructor(private readonly options: CliSessionOptions) {}
@@ -269,6 +289,12 @@ export class CliSession {
 		const out: string[] = [];
 		for (const command of commands.split(/\r?\n/)) {
 			if (command.trim() === '') continue;
+			if (this.question) {
+				const question = this.question;
+				this.question = undefined;
+				out.push(...question.answer(/^y(?:es)?$/i.test(command.trim())));
+				continue;
+			}
 			const result = this.execute(command, '');
 			out.push(...result.lines);
 			ok &&= result.ok;
@@ -279,6 +305,13 @@ export class CliSession {
 
 	private write(text: string): void {
 		if (!this.closed) this.options.write(text);
+	}
+
+	/** Prints `text (y/n): ` and waits for the next line. */
+	private ask(text: string, answer: Question['answer']): string[] {
+		this.question = { answer };
+		this.write(`${text} (y/n): `);
+		return [];
 	}
 
 	private key(character: string): void {
@@ -326,9 +359,25 @@ export class CliSession {
 			this.answerPassword(typed);
 			return;
 		}
+		if (this.question) {
+			const question = this.question;
+			this.question = undefined;
+			const lines = question.answer(/^y(?:es)?$/i.test(typed.trim()));
+			if (this.closed) return;
+			if (this.question) {
+				this.write(lines.map((line) => `${line}\r\n`).join(''));
+				return;
+			}
+			this.present(lines);
+			return;
+		}
 		const result = this.execute(typed, this.prompt());
 		if (this.closed) return;
 		if (this.password) return;
+		if (this.question) {
+			this.write(result.lines.map((line) => `${line}\r\n`).join(''));
+			return;
+		}
 		this.present(result.lines);
 	}
 
@@ -442,15 +491,23 @@ export class CliSession {
 				this.mode = { kind: 'config', path: [] };
 				return ['Enter configuration commands, one per line.  End with CNTL/Z.'];
 			case 'show-version':
-				return formatShowVersion();
+				return formatShowVersion(this.release());
 			case 'show-system': {
 				const nowMs = world.now();
 				return formatShowSystem(
 					this.hostname(),
 					Math.floor((nowMs - router.bootedAt) / 1000),
 					new Date(nowMs),
+					this.release(),
 				);
 			}
+			case 'dir':
+			case 'show-file-systems':
+			case 'software-upgrade':
+			case 'reboot':
+			case 'copy-startup':
+			case 'delete':
+				return this.fileCommand(id, args);
 			case 'show-running-config':
 				return [...router.config.render(), 'end'];
 			case 'show-startup-config':
@@ -476,7 +533,70 @@ export class CliSession {
 				return this.ipInterfaceBrief();
 			case 'write-memory':
 				router.startupConfig = router.config.clone();
+				this.options.system?.savedStartup(router);
 				return ['Building configuration...', '[OK]'];
+		}
+	}
+
+	private release(): { file: string; version: string } | undefined {
+		const system = this.options.system;
+		return system ? { file: system.release, version: system.version } : undefined;
+	}
+
+	/** Flash, release and reboot commands (./system.ts). */
+	private fileCommand(id: ExecId, args: Record<string, string>): string[] {
+		const system = this.options.system;
+		if (!system) return ['% Flash is not available on this device.'];
+		const { flash } = system;
+		const file = args.file ?? '';
+		switch (id) {
+			case 'dir': {
+				if (file === '') return formatDir(flash.list());
+				const entry = flash.stat(file);
+				return entry ? formatDir([entry]) : [`% ${file}: No such file or directory`];
+			}
+			case 'show-file-systems': {
+				const size = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)}G`;
+				return [
+					'      Size(B)  Free(B) Type  Flags Prefixes  S/D/V  Lcl/Ntwk  Avail',
+					'-------------------------------------------------------------------',
+					`${size(flash.capacity).padStart(13)}${size(flash.free()).padStart(9)}   flash   rw   flash:    static  local     Y`,
+				];
+			}
+			case 'software-upgrade': {
+				if (!flash.stat(file)) return [`% ${file}: No such file or directory`];
+				return this.ask('Install this release to disk?', (yes) => {
+					if (!yes) return ['% Installation cancelled.'];
+					const checked = system.checkRelease(file);
+					if (!checked.ok) return checked.lines;
+					system.install(checked.name);
+					return [
+						`Verifying release file flash:/${checked.name}... OK`,
+						`Installing release ${checked.version} to disk... done.`,
+						'The new release will run after the next reboot.',
+					];
+				});
+			}
+			case 'reboot':
+				return this.ask('reboot system?', (yes) => {
+					if (!yes) return [];
+					setTimeout(() => void system.reboot(), 50).unref();
+					this.closed = true;
+					this.options.write('\r\nRebooting...\r\n');
+					return [];
+				});
+			case 'copy-startup': {
+				const text = flash.readText(file);
+				if (text === undefined) return [`% ${file}: No such file or directory`];
+				const router = this.router;
+				router.startupConfig = RunningConfig.parse(text);
+				system.savedStartup(router);
+				return [`Copying...`, 'Successful operation'];
+			}
+			case 'delete':
+				return flash.remove(file) ? [] : [`% ${file}: No such file or directory`];
+			default:
+				return [];
 		}
 	}
 

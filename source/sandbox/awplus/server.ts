@@ -10,6 +10,8 @@ import { StringDecoder } from 'node:string_decoder';
 import type { AuthContext, Connection, ServerChannel } from 'ssh2';
 import ssh2 from 'ssh2';
 import { CliSession } from './cli-session.js';
+import { serveSftp } from './sftp.js';
+import type { RouterSystem } from './system.js';
 import type { SandboxWorld } from './world.js';
 
 // ssh2 is CommonJS: Node's ESM loader only offers its default export.
@@ -33,6 +35,8 @@ export type StartAwplusRouterOptions = {
 	users: (username: string) => AwplusUser | undefined;
 	/** When set, `enable` asks `Password:`. */
 	enablePassword?: string;
+	/** Flash, releases, reboot and fail-safe (./system.ts); without it `dir`, SFTP and `reboot` are refused. */
+	system?: RouterSystem;
 };
 
 export type AwplusRouterServer = {
@@ -41,8 +45,11 @@ export type AwplusRouterServer = {
 	hostKeyFingerprint: string;
 	/** Stops listening and drops every connection. */
 	close(): Promise<void>;
-	/** Drops every connection, stops listening, waits `downMs` (default 0), listens on the same port again. */
-	restart(options?: { downMs?: number }): Promise<void>;
+	/**
+	 * Drops every connection, stops listening, waits `downMs` (default 0), calls `beforeListen`, listens on
+	 * the same port again.
+	 */
+	restart(options?: { downMs?: number; beforeListen?: () => void }): Promise<void>;
 	/** How many SSH connections are open. */
 	connectionCount(): number;
 };
@@ -107,7 +114,13 @@ export async function startAwplusRouter(options: StartAwplusRouterOptions): Prom
 				session.on('auth-agent', (_accept, reject) => reject?.());
 				session.on('x11', (_accept, reject) => reject?.());
 				session.on('subsystem', (_accept, reject) => reject?.());
-				session.on('sftp', (_accept, reject) => reject?.());
+				session.on('sftp', (accept, reject) => {
+					if (!options.system || !world.getRouter(name)) {
+						reject?.();
+						return;
+					}
+					serveSftp(accept(), options.system.flash);
+				});
 				session.on('shell', (accept) => {
 					const channel = accept();
 					if (!absent(channel)) runShell(channel, client);
@@ -124,6 +137,7 @@ export async function startAwplusRouter(options: StartAwplusRouterOptions): Prom
 		new CliSession({
 			world,
 			routerName: name,
+			...(options.system ? { system: options.system } : {}),
 			...(options.enablePassword === undefined ? {} : { enablePassword: options.enablePassword }),
 			write: (text) => {
 				if (channel.writable) channel.write(text);
@@ -198,17 +212,20 @@ export async function startAwplusRouter(options: StartAwplusRouterOptions): Prom
 	};
 
 	const port = await listen(options.port ?? 0);
-	return {
+	const server: AwplusRouterServer = {
 		port,
 		hostKeyFingerprint,
 		close: stop,
 		async restart(restartOptions = {}) {
 			await stop();
 			if (restartOptions.downMs) await new Promise((resolve) => setTimeout(resolve, restartOptions.downMs));
+			restartOptions.beforeListen?.();
 			await listen(port);
 		},
 		connectionCount: () => sockets.size,
 	};
+	options.system?.attach(server);
+	return server;
 }
 
 function authenticate(context: AuthContext, users: StartAwplusRouterOptions['users']): void {

@@ -146,13 +146,18 @@ export function formatInterfaceTunnel(tunnel: SimTunnelInterface, index: number)
 	];
 }
 
-export const AWPLUS_VERSION = '5.5.3-0.1';
+export const AWPLUS_VERSION = '5.4.9-2.6';
 
-export function formatShowVersion(): string[] {
+/** The release a router runs: its file in flash and the version it carries. */
+export type RunningRelease = { file: string; version: string };
+
+const DEFAULT_RELEASE: RunningRelease = { file: `vaa-${AWPLUS_VERSION}.iso`, version: AWPLUS_VERSION };
+
+export function formatShowVersion(release: RunningRelease = DEFAULT_RELEASE): string[] {
 	return [
-		`AlliedWare Plus (TM) ${AWPLUS_VERSION} 01/08/24 10:31:20`,
+		`AlliedWare Plus (TM) ${release.version} 01/08/24 10:31:20`,
 		'',
-		`Build name : AMFCLOUD-${AWPLUS_VERSION}.iso`,
+		`Build name : ${release.file}`,
 		'Build date : Mon Jan  8 10:31:20 UTC 2024',
 		'Build type : RELEASE',
 		'',
@@ -161,7 +166,13 @@ export function formatShowVersion(): string[] {
 }
 
 /** `show system`, after the verbatim ntc-templates AW+ sample (SH210), for a cloud appliance. */
-export function formatShowSystem(hostname: string, uptimeSeconds: number, now: Date): string[] {
+export function formatShowSystem(
+	hostname: string,
+	uptimeSeconds: number,
+	now: Date,
+	release: RunningRelease = DEFAULT_RELEASE,
+	bootConfig = 'flash:/default.cfg (file exists)',
+): string[] {
 	const days = Math.floor(uptimeSeconds / 86_400);
 	const clock = formatUpDown(uptimeSeconds % 86_400);
 	const stamp = now.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) (\S+) GMT$/, '$1 $3 $2 $5 $4');
@@ -180,11 +191,11 @@ export function formatShowSystem(hostname: string, uptimeSeconds: number, now: D
 		'Bootloader version : -',
 		'',
 		'',
-		`Current software   : AMFCLOUD-${AWPLUS_VERSION}.iso`,
-		`Software version   : ${AWPLUS_VERSION}`,
+		`Current software   : ${release.file}`,
+		`Software version   : ${release.version}`,
 		'Build date         : Mon Jan  8 10:31:20 UTC 2024',
 		'',
-		'Current boot config: flash:/default.cfg (file exists)',
+		`Current boot config: ${bootConfig}`,
 		'',
 		'System Name',
 		` ${hostname}`,
