@@ -18,6 +18,8 @@ export type Ec2ServiceOptions = {
 	sleep: (ms: number) => Promise<void>;
 	/** After an action changed the store (persist it, tell listeners). */
 	onMutation: (action: string, region: string) => void;
+	/** Told every action handled (bare EC2 names), for the sandbox-wide actionsSeen(). */
+	record?: (action: string) => void;
 };
 
 /** The EC2 Query API over the sandbox state: dispatch, faults, DryRun, errors as EC2 words them. */
@@ -65,6 +67,7 @@ export class Ec2Service {
 			throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
 		}
 		this.#seen.add(action);
+		options.record?.(action);
 		if (options.faults.latencyMs > 0) {
 			await options.sleep(options.faults.latencyMs);
 		}

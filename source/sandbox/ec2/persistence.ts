@@ -8,6 +8,8 @@ const stateFileSchema = z.object({
 	accountId: z.string().regex(/^\d{12}$/),
 	randomState: z.number().int(),
 	regions: z.record(z.string(), z.record(z.string(), z.unknown())),
+	s3: z.object({ buckets: z.record(z.string(), z.unknown()) }).optional(),
+	iam: z.object({ roles: z.record(z.string(), z.unknown()) }).optional(),
 });
 
 /**
@@ -41,6 +43,8 @@ export function loadState(file: string): SandboxState | undefined {
 	return {
 		...result.data,
 		regions: result.data.regions as unknown as Record<string, RegionState>,
+		s3: result.data.s3 as SandboxState['s3'],
+		iam: result.data.iam as SandboxState['iam'],
 	};
 }
 

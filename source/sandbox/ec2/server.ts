@@ -143,8 +143,7 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 		}
 	};
 	const objectDir =
-		options.objectDir ??
-		(options.stateFile ? join(dirname(options.stateFile), 's3-objects') : undefined);
+		options.objectDir ?? (options.stateFile ? join(dirname(options.stateFile), 's3-objects') : undefined);
 	const blobs = objectDir
 		? new BlobStore(objectDir)
 		: new BlobStore(mkdtempSync(join(tmpdir(), 'kakehashi-s3-')), { temporary: true });
@@ -208,7 +207,10 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 				const response = handleIam(
 					params,
 					{
-						state: () => state.iam ?? (state.iam = newIamState()),
+						state: () => {
+							state.iam ??= newIamState();
+							return state.iam;
+						},
 						accountId: () => state.accountId,
 						now,
 						onMutation: () => {
@@ -225,7 +227,10 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 		},
 	};
 	const s3 = new S3Service({
-		state: () => state.s3 ?? (state.s3 = newS3State()),
+		state: () => {
+			state.s3 ??= newS3State();
+			return state.s3;
+		},
 		accountId: () => state.accountId,
 		blobs,
 		secretFor: (accessKeyId) => secrets.get(accessKeyId),

@@ -1,3 +1,6 @@
+import type { IamState } from '../iam/state.js';
+import type { S3State } from '../s3/state.js';
+
 /**
  * The sandbox's whole state as plain JSON-able data: what the store persists between CLI invocations.
  * Times are absolute epoch milliseconds, so an instance launched before a restart keeps progressing.
@@ -235,6 +238,10 @@ export type SandboxState = {
 	/** The seeded PRNG's state, so IDs minted after a restart do not repeat. */
 	randomState: number;
 	regions: Record<string, RegionState>;
+	/** S3 buckets, objects and multipart uploads (metadata only; bodies live in the blob folder). */
+	s3?: S3State;
+	/** IAM roles (global). */
+	iam?: IamState;
 };
 
 /** The AMF Cloud image every region of the sandbox ships with. Its ID never changes. */
