@@ -598,6 +598,273 @@ export const en = {
 		'{path}: “{value}” is not a valid security group name: 1–255 characters of a–z, A–Z, 0–9, spaces and ._-:/()#,@[]+=&;{}!$*, not starting with sg-.',
 	'rule.tag.reserved': '{path}: “{value}” starts with aws:, which AWS reserves for its own tags.',
 	'rule.tag.characters': '{path}: “{value}” contains control characters, which AWS does not allow in tags.',
+	// — AWS VPN steps (single-aws-vpn: virtual private gateway, customer gateway, VPN connection)
+	'kind.vpn-gateway': 'Virtual private gateway',
+	'kind.customer-gateway': 'Customer gateway',
+	'kind.vpn-connection': 'VPN connection',
+	'flow.parent.route-table': 'route table',
+	'flow.parent.vpn-gateway': 'virtual private gateway',
+	'flow.parent.customer-gateway': 'customer gateway',
+	'flow.replace.amazonAsn': 'Amazon-side ASN {from} → {to}',
+	'flow.replace.customerAsn': 'BGP ASN {from} → {to}',
+	'flow.replace.publicIp': 'public IP {from} → {to}',
+	'flow.replace.routing': 'routing {from} → {to}',
+	'flow.replace.tunnelOption': 'tunnel {tunnel}: {option} {from} → {to}',
+	'flow.replace.tunnelPsk': 'tunnel {tunnel}: its pre-shared key is not the one {reference} holds',
+	'flow.keep.propagationOff': 'route propagation to enable on route table {routeTable}',
+	'flow.keep.vpnRoutesMissing': '{count} static route(s) to add',
+	'flow.note.propagationEnabled': 'route propagation enabled on route table {routeTable}',
+	'flow.note.vgwRoute': 'route {cidr} → {gateway} set in route table {routeTable}',
+	'flow.note.vpnRoutesAdded': 'static routes added: {routes}',
+	'flow.note.vpnTunnels': 'tunnel outside addresses (AWS side): {addresses}',
+	'flow.note.vpnSlow':
+		'AWS takes several minutes (often 5–10) to make a VPN connection available; kakehashi waits up to {minutes} min. If this run stops, run apply again: it resumes the wait.',
+	'flow.wait.vpnConnection': 'waiting for the VPN connection: AWS reports “{state}” ({minutes} min so far)',
+	'flow.note.customerGatewayShared':
+		'AWS already had customer gateway {id} for {ip} (ASN {asn}), made outside this stack: it is used as it is, and destroy leaves it alone',
+	'flow.error.vpnConnectionGone':
+		'VPN connection {id} became “{state}” while kakehashi waited for it (deleted outside kakehashi?). Run apply again to create a new one.',
+	// --- modes in the wizard (single-aws-vpn, multi-tenant tenant list) and config for every flow (issue 7) ---
+	'wizard.step.vpnGateway': 'Virtual private gateway',
+	'wizard.step.customerGateway': 'Customer gateway',
+	'wizard.step.vpnConnection': 'VPN connection',
+	'wizard.step.tenants': 'Tenants',
+	'wizard.help.vpnGateway':
+		'AWS’s end of the VPN: a virtual private gateway attached to the VPC. Its BGP ASN must be private (64512–65534 or 4200000000–4294967294).',
+	'wizard.help.customerGateway':
+		'Your router as AWS knows it: its public IP, its BGP ASN, the LAN behind it, and its vendor (for the configuration kakehashi writes).',
+	'wizard.help.vpnConnection':
+		'Two tunnels to two AWS endpoints, routed by BGP (recommended) or static routes. Leave a tunnel’s inside CIDR or key empty and AWS chooses one.',
+	'wizard.help.tenants':
+		'One L2TPv3-over-IPsec tunnel per tenant, each bridged into its own AMF container: tenants may reuse the same address plans. Each gets its own ISAKMP name, key and L2TPv3 ids from its position.',
+	'wizard.question.amazonSideAsn': 'Amazon-side BGP ASN',
+	'wizard.question.customerGatewayIp': 'Your router’s public IP address (customer gateway)',
+	'wizard.question.customerAsn': 'Your router’s BGP ASN',
+	'wizard.question.routerVendor': 'Router vendor',
+	'wizard.question.routing': 'Routing',
+	'wizard.question.tunnel1InsideCidr': 'Tunnel 1 inside CIDR (empty: AWS chooses)',
+	'wizard.question.tunnel1Psk': 'Tunnel 1 pre-shared key reference (empty: AWS generates)',
+	'wizard.question.tunnel2InsideCidr': 'Tunnel 2 inside CIDR (empty: AWS chooses)',
+	'wizard.question.tunnel2Psk': 'Tunnel 2 pre-shared key reference (empty: AWS generates)',
+	'wizard.question.linkLocalRoute': 'Route for the tunnels’ link-local range',
+	'wizard.question.tenantName': 'Tenant name',
+	'wizard.question.tenantIp': 'Tenant router’s public IP address',
+	'wizard.question.tenantLan': 'Tenant LAN (CIDR, comma-separated)',
+	'wizard.question.tenantTunnelAddress': 'Tenant router’s tunnel address',
+	'wizard.question.tenantPsk': 'Pre-shared key reference (empty: generated and shown once)',
+	'wizard.hint.insideCidr':
+		'A /30 inside 169.254.0.0/16, not 169.254.0.0–169.254.5.0/30 nor 169.254.169.252/30, different from the other tunnel’s.',
+	'wizard.hint.tunnelPsk':
+		'env:VAR or file:PATH — never the key itself. AWS accepts 8–64 letters, digits, . and _, not starting with 0.',
+	'wizard.hint.linkLocalRoute':
+		'So that pings from the router’s tunnel addresses get answers (install guide 5b). Empty: no such route.',
+	'wizard.hint.tenantTunnelAddress':
+		'With a prefix, e.g. 172.16.0.2/24; its container’s eth1 takes the other host address. Tenants may share it.',
+	'wizard.hint.tenantPsk': 'env:VAR or file:PATH — never the key itself. Every tenant needs its own key.',
+	'wizard.vendor.awplus': 'awplus — Allied Telesis AlliedWare Plus (AR series)',
+	'wizard.vendor.cisco-ios': 'cisco-ios — Cisco IOS / IOS XE (ISR)',
+	'wizard.vendor.nec-ix': 'nec-ix — NEC UNIVERGE IX',
+	'wizard.vendor.yamaha-rtx': 'yamaha-rtx — Yamaha RTX / NVR',
+	'wizard.vendor.juniper-srx': 'juniper-srx — Juniper SRX',
+	'wizard.vendor.strongswan-frr': 'strongswan-frr — Linux with strongSwan + FRR',
+	'wizard.routing.bgp': 'BGP (dynamic): both tunnels announce routes, failover is automatic',
+	'wizard.routing.static': 'Static: the LAN prefixes become the VPN connection’s routes',
+	'wizard.tenants.empty': 'No tenant yet.',
+	'wizard.tenants.add': '+ Add a tenant',
+	'wizard.tenants.done': '→ Continue with {count} tenant(s)',
+	'wizard.tenants.needOne': 'Add at least one tenant to continue.',
+	'wizard.tenants.identity': 'ISAKMP name {isakmpName} · {applianceTunnel} · L2TPv3 {local}/{remote}',
+	'wizard.tenants.keys': 'enter: edit · a: add · d: remove · esc: back',
+	'wizard.tenants.editing': 'Tenant {position}',
+	'wizard.tenants.removeConfirm': 'Remove tenant {name}? The tenants after it move up one place (their ids follow). y: remove · n: keep',
+	'wizard.tenants.sharedPlan':
+		'{names} share address ranges: fine in multi-tenant mode, each tenant is bridged into its own AMF container.',
+	'wizard.tenants.manualConfig':
+		'kakehashi writes tenant-router configurations for awplus only (L2TPv3 over IPsec with ISAKMP names); configure {vendor} by hand from `kakehashi config --for appliance`.',
+	'rule.peers.duplicateAddress':
+		'{path}: the router address {value} is already used by {other}. The appliance tells tunnels apart by that address: each router needs its own.',
+	'rule.psk.unresolved':
+		'{path}: {reference} gives no key (the variable is unset or the file is missing or empty). Set it first, or leave the field empty.',
+	'rule.tenant.nameSyntax':
+		'{path}: “{value}” is not a tenant name: 1–64 letters, digits, ., _ or -, starting with a letter or digit.',
+	'rule.tenant.nameTaken': '{path}: the name “{value}” is already used by {other}. Give each tenant its own name.',
+	'cli.configVpnNotApplied':
+		'config: {path} records no VPN connection yet. Run `kakehashi apply` first: the tunnels’ addresses and keys come from AWS.',
+	'cli.configVpnMissing':
+		'config: the VPN connection {id} recorded in {path} does not exist in AWS (or was deleted). Run `kakehashi apply` to create it again.',
+	'cli.configVpnPending':
+		'config: the VPN connection {id} has no tunnel configuration yet (state {state}). Wait until it is available, then run config again.',
+	'cli.configFile': '# ==> {file} <==',
+	// — least-privilege IAM policy (kakehashi policy)
+	'policy.flowRequired': '--flow FLOW is required: one of {allowed}.',
+	'policy.hint':
+		'Save it (kakehashi policy --flow … --json > policy.json) and attach it: aws iam put-user-policy --user-name kakehashi --policy-name {name} --policy-document file://policy.json (README: "Least-privilege IAM policy").',
+	// — router configuration of the modes (journey: appliance VPN, multi-tenant, AWS VPN)
+	'apply.configMatches': 'Router {router}: already matches — nothing to do.',
+	'apply.configPushUnsupported':
+		'Router {router} ({vendor}): kakehashi pushes configurations to awplus routers only. Print this one with `kakehashi config --vendor {vendor} --answers FILE --for {router}` and apply it by hand.',
+	'apply.vpnConnectionMissing':
+		'Router {router}: the state file records no VPN connection, so there is no tunnel configuration to push yet. Run apply again once the VPN connection exists.',
+	'apply.vpnNotAvailable':
+		'The VPN connection {id} is not available (state {state}), so its tunnels cannot be configured. Check it in the AWS console, then run apply again.',
+	// —— AMI import (image import command, image-steps destroy) ——
+	'kind.s3-object': 'S3 object',
+	'kind.snapshot': 'EBS snapshot',
+	'kind.image': 'Machine image (AMI)',
+	'kind.iam-role': 'IAM role',
+	'image.phase.check': 'Checking {path}',
+	'image.vhdType.fixed': 'fixed',
+	'image.vhdType.dynamic': 'dynamic',
+	'image.note.vhd': 'A {type} VHD, disk size {size} (made by “{creator}”).',
+	'image.phase.bucket': 'S3 bucket {bucket}',
+	'image.note.bucketCreated': 'Created the bucket {bucket}.',
+	'image.note.bucketReused': 'Using the existing bucket {bucket}.',
+	'image.phase.role': 'IAM role {role} (the VM Import service role)',
+	'image.note.roleCreated': 'Created the role {role}, trusted by vmie.amazonaws.com, allowed to read only the upload bucket.',
+	'image.note.roleReused': 'Using the existing role {role} (it trusts vmie.amazonaws.com).',
+	'image.phase.upload': 'Uploading the disk image to s3://{bucket}/{key}',
+	'image.phase.uploadResume': 'Resuming the upload to s3://{bucket}/{key} ({parts} parts are already there)',
+	'image.note.fileChanged':
+		'A different file was being uploaded as {key}: that upload is aborted and this file starts from the beginning.',
+	'image.phase.import': 'Converting the disk image to an EBS snapshot (ImportSnapshot)',
+	'image.note.importTask': 'ImportTaskId={id}',
+	'image.note.previousImportFailed':
+		'The previous import task {id} ended without a snapshot ({reason}); starting a new one.',
+	'image.note.roleNotReady':
+		'IAM has not yet made the new role known to VM Import (this takes a few seconds); retrying (attempt {attempt}).',
+	'image.note.snapshot': 'Snapshot created {id}',
+	'image.phase.cleanup': 'Deleting the disk image from S3 (s3://{bucket}/{key})',
+	'image.phase.register': 'Creating the AMI {name} (RegisterImage)',
+	'image.phase.reuse': 'The image {name} ({id}) exists already (made by an earlier run): reusing it.',
+	'image.note.available': 'AMI {id} ({name}) is available.',
+	'image.progress.upload': '{percent}% ({loaded} / {total}) · {rate}/s · {eta} left',
+	'image.progress.etaUnknown': '?',
+	'image.progress.import': 'import {progress}% · {status}',
+	'image.done': 'AMI {imageId} ({name}) is ready: snapshot {snapshotId}, import task {importTaskId}, bucket {bucket}.',
+	'image.reused': 'AMI {imageId} ({name}) was made by an earlier run: nothing was uploaded.',
+	'image.instanceHint':
+		'The instance step picks your newest image whose name starts with “vaa” on its own; for this one, set instance.ami: {imageId} in the answers.',
+	'image.vhd.empty': '{path} is empty (0 bytes), not a VHD. Pass the vendor’s .vhd file (e.g. vaa-5.4.9-2.6.vhd).',
+	'image.vhd.unreadable': 'Cannot read {path} ({code}). Check the path and its permissions.',
+	'image.vhd.iso':
+		'{path} is an ISO 9660 image, not a VHD: an ISO is a firmware release — use `kakehashi upgrade --iso {path}` for firmware. For the AMI, pass the vendor’s .vhd file.',
+	'image.vhd.qcow2':
+		'{path} is a QCOW2 image, not a VHD. Pass the vendor’s .vhd file, or convert it with `qemu-img convert -O vpc {path} disk.vhd`.',
+	'image.vhd.vhdx':
+		'{path} is a VHDX (Hyper-V) image, not a VHD. Pass the vendor’s .vhd file, or convert it with `qemu-img convert -O vpc {path} disk.vhd`.',
+	'image.vhd.vmdk':
+		'{path} is a VMDK (VMware) image, not a VHD. Pass the vendor’s .vhd file, or convert it with `qemu-img convert -O vpc {path} disk.vhd`.',
+	'image.vhd.vdi':
+		'{path} is a VirtualBox VDI image, not a VHD. Pass the vendor’s .vhd file, or convert it with `qemu-img convert -O vpc {path} disk.vhd`.',
+	'image.vhd.archive': '{path} is a {format} archive, not a VHD: unpack it and pass the .vhd file inside.',
+	'image.vhd.differencing':
+		'{path} is a differencing VHD: it holds only the changes to a parent disk, which AWS cannot import. Pass the vendor’s full VHD.',
+	'image.vhd.unsupportedType':
+		'{path} has a VHD footer with disk type {diskType}; AWS imports only fixed (2) and dynamic (3) disks. Pass the vendor’s VHD.',
+	'image.vhd.badChecksum':
+		'{path} has a damaged VHD footer (checksum {found}, expected {expected}): the file is corrupted. Download it again.',
+	'image.vhd.truncatedSize':
+		'{path} is cut short or padded: its VHD footer says the file should be {expected} bytes, it is {actual}. Download it again.',
+	'image.vhd.truncated':
+		'{path} is cut short: it starts like a dynamic VHD but the footer at its end is missing (an interrupted download?). Download it again.',
+	'image.vhd.headerMismatch':
+		'{path} is damaged: the copy of the VHD footer at the start differs from the footer at the end. Download it again.',
+	'image.vhd.noFooter':
+		'{path} is not a VHD: there is no “conectix” footer in its last 512 bytes. Pass the vendor’s .vhd file (e.g. vaa-5.4.9-2.6.vhd).',
+	'image.error.name':
+		'--name: “{name}” is not a valid AMI name: 3–128 characters of letters, digits, spaces and ( ) [ ] . / - \' @ _ — e.g. vaa-5.4.9.',
+	'image.error.bucketName.length': '--bucket: “{bucket}” must be 3–63 characters long.',
+	'image.error.bucketName.characters':
+		'--bucket: “{bucket}” may contain only lower-case letters, digits, dots and hyphens.',
+	'image.error.bucketName.edges': '--bucket: “{bucket}” must begin and end with a letter or a digit.',
+	'image.error.bucketName.adjacentDots': '--bucket: “{bucket}” must not contain two dots in a row.',
+	'image.error.bucketName.ipAddress': '--bucket: “{bucket}” must not look like an IP address.',
+	'image.error.bucketName.reservedPrefix':
+		'--bucket: “{bucket}” starts with a prefix S3 reserves (xn--, sthree-, amzn-s3-demo-).',
+	'image.error.bucketName.reservedSuffix':
+		'--bucket: “{bucket}” ends with a suffix S3 reserves (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3).',
+	'image.error.bucketTaken':
+		'The S3 bucket name “{bucket}” belongs to another AWS account (bucket names are global). Pass --bucket {suggestion} (that name is free now).',
+	'image.error.bucketTakenNoSuggestion':
+		'The S3 bucket name “{bucket}” belongs to another AWS account (bucket names are global). Pass --bucket with another name.',
+	'image.error.bucketRegion':
+		'The S3 bucket “{bucket}” is in {bucketRegion}, but the image is imported in {region}, and ImportSnapshot reads only a bucket in its own region. Pass --bucket with a bucket in {region} (or a new name).',
+	'image.error.roleNotTrusted':
+		'The IAM role “{role}” exists but does not trust vmie.amazonaws.com, so VM Import cannot use it. Add vmie.amazonaws.com (sts:AssumeRole, external id vmimport) to its trust policy, or delete the role and run again.',
+	'image.error.nameTaken':
+		'An image named “{name}” already exists ({imageId}) and was not made by kakehashi. Use it as instance.ami, or pass another --name.',
+	'image.error.importFailed': 'The import task {id} failed: {message}',
+	'image.hint.disk':
+		'AWS could not read the disk: it is not a VHD the appliance ships, or it is damaged. Download the vendor’s VHD again and run again.',
+	'image.hint.role':
+		'VM Import could not use the vmimport role: check its trust policy (vmie.amazonaws.com) and that its policy allows reading the bucket, then run again.',
+	'image.hint.s3':
+		'VM Import could not read the uploaded object: check the bucket is in this region and the vmimport role may read it, then run again.',
+	'image.hint.other': 'Run again to start a new import task; if it fails the same way, the message above is AWS’s reason.',
+	'image.error.imageFailed': 'The image {id} did not become available: {reason}. Run again to register it again.',
+	'image.error.stateRegion':
+		'{path} records region {stateRegion}, not {region}. Pass --region {stateRegion}, or another --state for {region}.',
+	'image.error.accessDenied':
+		'AWS refused {operation}: the credentials lack {action}. AMI import needs S3, IAM and EC2 import permissions (see `kakehashi policy --with-image-import`).',
+	'image.destroy.bucketKept': 'The bucket {bucket} was left: it holds other objects.',
+	'image.destroy.bucketDeleted': 'Deleted the bucket {bucket} (kakehashi created it for the upload).',
+	'image.destroy.policyKept':
+		'The role {role} existed before kakehashi: it was left, with the policy {policy} kakehashi added to it.',
+	// — appliance upkeep: kakehashi upgrade / kakehashi backup (issue 9)
+	'upgrade.isoRequired': '--iso FILE is required: the release file (vaa-<version>.iso) to install.',
+	'upgrade.isoMissing': '--iso: {file} does not exist or is not a file. Give the path of the release ISO you downloaded.',
+	'upgrade.isoBad.vhd':
+		'--iso: {file} is a VHD disk image, not a release. The VHD builds a new AMI: use `kakehashi image import --vhd {file}`. Upgrades take the ISO (vaa-<version>.iso).',
+	'upgrade.isoBad.not-iso':
+		'--iso: {file} is not an ISO 9660 image (no CD001 at offset 0x8001). Give the release ISO (vaa-<version>.iso) as downloaded; a truncated download fails this check too.',
+	'upgrade.isoBad.name':
+		'--iso: the file name of {file} cannot be stored in the appliance flash (1–64 letters, digits, . _ - only). Rename it, keeping the release name (vaa-<version>.iso).',
+	'upgrade.needsRouter':
+		'No appliance to upgrade: the state file records none. Give --router NAME, or --host H [--port P --user U --identity KEY].',
+	'upgrade.unknownRouter': '--router: no router named {router} in the state file (known: {known}).',
+	'upgrade.notAwplus':
+		'--router: {router} is a {vendor} router; kakehashi upgrades AlliedWare Plus appliances (awplus) only.',
+	'upgrade.connecting': 'Connecting to {router} ({host})…',
+	'upgrade.current': '{router} runs {version}; installing {file}.',
+	'upgrade.sameVersion': 'Note: {version} is already the running version; installing it again.',
+	'upgrade.noSpace':
+		'The release needs {need} but the flash of {router} has {free} free. Delete old release files (`dir`, then `delete FILE`) and run upgrade again.',
+	'upgrade.progress': '{label} {percent}% {done}/{total} {rate} ETA {eta}',
+	'upgrade.copying': 'Copying {file}',
+	'upgrade.verifying': 'Verifying (reading back)',
+	'upgrade.alreadyThere': '{file} is already in flash with the same SHA-256: not copied again.',
+	'upgrade.copyFailed': 'Copying {file} over SFTP failed: {message}. Nothing was installed; run upgrade again.',
+	'upgrade.verifyFailed':
+		'The copy of {file} does not match the local file (size {localSize} / {remoteSize}, SHA-256 {local}… / {remote}…). Nothing was installed; run upgrade again to copy it anew.',
+	'upgrade.verified': '{file} copied and verified (SHA-256 {digest}…).',
+	'upgrade.unsavedQuestion':
+		'The running configuration has changes not saved to the startup configuration; the reboot would lose them. Save them now (write memory)?',
+	'upgrade.saved': 'Running configuration saved (write memory).',
+	'upgrade.saveFailed': 'Saving the running configuration failed: {output}',
+	'upgrade.unsavedKept': 'Not saved: changes made since the last save will be lost by the reboot.',
+	'upgrade.confirm': 'Install {file} on {router} and reboot it now? Tunnels through it stop until it is back.',
+	'upgrade.cancelled':
+		'Cancelled: {file} is in flash and verified, nothing was installed. Run upgrade again with --yes, or install it by hand (software-upgrade {file}, then reboot).',
+	'upgrade.installFailed': 'software-upgrade {file} failed: {output}',
+	'upgrade.installed': 'Release {file} installed; it runs after the reboot.',
+	'upgrade.rebooting': 'Rebooting {router}…',
+	'upgrade.waiting': 'Waiting for {router} to answer SSH again… {seconds} s',
+	'upgrade.notBack':
+		'{router} did not answer SSH within {seconds} s after the reboot ({message}). Check the instance in the EC2 console (state, system log); if it comes back in fail-safe, see install-guide section 8.',
+	'upgrade.versionMismatch':
+		'{router} came back running {version}, not {expected}: the release in {file} was not started. Check `show system` and the boot settings on the appliance.',
+	'upgrade.done': '{router} upgraded: {from} → {to}.',
+	'backup.needsInstance':
+		'No appliance instance to back up: the state file records none. Run apply first, or give --router NAME of an appliance the state file knows.',
+	'backup.unknownRouter': '--router: no appliance named {router} in the state file (known: {known}).',
+	'backup.creating': 'Creating image {name} of instance {instance}…',
+	'backup.waiting': 'Image {imageId}: {state}…',
+	'backup.failed': 'The image {imageId} ended in state {state}{reason}. Delete it in the EC2 console (AMIs) and run backup again.',
+	'backup.timeout':
+		'The image {imageId} was not available within {seconds} s (state {state}). It is recorded in the state file; check it in the EC2 console (AMIs).',
+	'backup.done': 'Backup image {imageId} ({name}) is available.',
+	'backup.warning':
+		'An instance launched from this image gets a new MAC address and a new IP address: register its virtual links and annual licences again.',
 } as const;
 
 export type Catalog = Record<keyof typeof en, string>;

@@ -603,4 +603,277 @@ export const ja: Catalog = {
 	'rule.tag.reserved':
 		'{path}: 「{value}」は aws: で始まっています。aws: は AWS 自身のタグ用に予約されています。',
 	'rule.tag.characters': '{path}: 「{value}」には制御文字が含まれています。AWS のタグには使えません。',
+	// — AWS VPN の手順（single-aws-vpn: 仮想プライベートゲートウェイ、カスタマーゲートウェイ、VPN 接続）
+	'kind.vpn-gateway': '仮想プライベートゲートウェイ',
+	'kind.customer-gateway': 'カスタマーゲートウェイ',
+	'kind.vpn-connection': 'VPN 接続',
+	'flow.parent.route-table': 'ルートテーブル',
+	'flow.parent.vpn-gateway': '仮想プライベートゲートウェイ',
+	'flow.parent.customer-gateway': 'カスタマーゲートウェイ',
+	'flow.replace.amazonAsn': 'Amazon 側 ASN {from} → {to}',
+	'flow.replace.customerAsn': 'BGP ASN {from} → {to}',
+	'flow.replace.publicIp': 'パブリック IP {from} → {to}',
+	'flow.replace.routing': 'ルーティング {from} → {to}',
+	'flow.replace.tunnelOption': 'トンネル {tunnel}: {option} {from} → {to}',
+	'flow.replace.tunnelPsk': 'トンネル {tunnel}: 事前共有キーが {reference} の値と異なります',
+	'flow.keep.propagationOff': 'ルートテーブル {routeTable} でルート伝達を有効にします',
+	'flow.keep.vpnRoutesMissing': '追加する静的ルートが {count} 件あります',
+	'flow.note.propagationEnabled': 'ルートテーブル {routeTable} でルート伝達を有効にしました',
+	'flow.note.vgwRoute': 'ルートテーブル {routeTable} にルート {cidr} → {gateway} を設定しました',
+	'flow.note.vpnRoutesAdded': '静的ルートを追加しました: {routes}',
+	'flow.note.vpnTunnels': 'トンネルの外部アドレス（AWS 側）: {addresses}',
+	'flow.note.vpnSlow':
+		'VPN 接続が利用可能になるまで AWS は数分（多くは 5〜10 分）かかります。最大 {minutes} 分待ちます。途中で止まった場合は apply をもう一度実行すれば、待機から再開します。',
+	'flow.wait.vpnConnection': 'VPN 接続を待機中: AWS の状態は「{state}」（経過 {minutes} 分）',
+	'flow.note.customerGatewayShared':
+		'{ip}（ASN {asn}）のカスタマーゲートウェイ {id} はこのスタックの外で作られ、AWS にすでにありました。そのまま使い、destroy では削除しません',
+	'flow.error.vpnConnectionGone':
+		'待機中に VPN 接続 {id} が「{state}」になりました（kakehashi の外で削除されましたか？）。apply をもう一度実行すると新しく作成します。',
+	// --- モード別ウィザード（single-aws-vpn、マルチテナントのテナント一覧）と全フローの config（issue 7） ---
+	'wizard.step.vpnGateway': '仮想プライベートゲートウェイ',
+	'wizard.step.customerGateway': 'カスタマーゲートウェイ',
+	'wizard.step.vpnConnection': 'VPN 接続',
+	'wizard.step.tenants': 'テナント',
+	'wizard.help.vpnGateway':
+		'VPN の AWS 側の終端です。仮想プライベートゲートウェイを VPC にアタッチします。BGP ASN はプライベート ASN（64512〜65534 または 4200000000〜4294967294）にしてください。',
+	'wizard.help.customerGateway':
+		'AWS から見たお使いのルーターです。グローバル IP、BGP ASN、配下の LAN、そして kakehashi が設定を書くためのベンダーを指定します。',
+	'wizard.help.vpnConnection':
+		'2 つの AWS エンドポイントへの 2 本のトンネルを、BGP（推奨）またはスタティックルートで経路制御します。トンネルの内部 CIDR や事前共有鍵を空にすると AWS が決めます。',
+	'wizard.help.tenants':
+		'テナントごとに L2TPv3 over IPsec トンネルを 1 本作り、それぞれ専用の AMF コンテナにブリッジします。そのためテナント同士で同じアドレス設計を使えます。ISAKMP 名・鍵・L2TPv3 ID は並び順から決まります。',
+	'wizard.question.amazonSideAsn': 'Amazon 側の BGP ASN',
+	'wizard.question.customerGatewayIp': 'ルーターのグローバル IP アドレス（カスタマーゲートウェイ）',
+	'wizard.question.customerAsn': 'ルーターの BGP ASN',
+	'wizard.question.routerVendor': 'ルーターのベンダー',
+	'wizard.question.routing': 'ルーティング',
+	'wizard.question.tunnel1InsideCidr': 'トンネル 1 の内部 CIDR（空: AWS が決定）',
+	'wizard.question.tunnel1Psk': 'トンネル 1 の事前共有鍵の参照（空: AWS が生成）',
+	'wizard.question.tunnel2InsideCidr': 'トンネル 2 の内部 CIDR（空: AWS が決定）',
+	'wizard.question.tunnel2Psk': 'トンネル 2 の事前共有鍵の参照（空: AWS が生成）',
+	'wizard.question.linkLocalRoute': 'トンネルのリンクローカル範囲へのルート',
+	'wizard.question.tenantName': 'テナント名',
+	'wizard.question.tenantIp': 'テナントルーターのグローバル IP アドレス',
+	'wizard.question.tenantLan': 'テナントの LAN（CIDR、カンマ区切り）',
+	'wizard.question.tenantTunnelAddress': 'テナントルーターのトンネルアドレス',
+	'wizard.question.tenantPsk': '事前共有鍵の参照（空: 生成して一度だけ表示）',
+	'wizard.hint.insideCidr':
+		'169.254.0.0/16 内の /30 で、169.254.0.0〜169.254.5.0/30 と 169.254.169.252/30 以外、もう一方のトンネルと別のもの。',
+	'wizard.hint.tunnelPsk':
+		'env:変数名 または file:パス で指定します（鍵そのものは書きません）。AWS が受け付けるのは英数字・.・_ の 8〜64 文字で、0 で始まらないものです。',
+	'wizard.hint.linkLocalRoute':
+		'ルーターのトンネルアドレスからの ping に応答が返るようにします（導入ガイド 5b）。空にするとこのルートは作りません。',
+	'wizard.hint.tenantTunnelAddress':
+		'プレフィックス付きで指定します（例 172.16.0.2/24）。コンテナの eth1 がもう一方のホストアドレスになります。テナント間で同じでも構いません。',
+	'wizard.hint.tenantPsk':
+		'env:変数名 または file:パス で指定します（鍵そのものは書きません）。テナントごとに別の鍵が必要です。',
+	'wizard.vendor.awplus': 'awplus — アライドテレシス AlliedWare Plus（AR シリーズ）',
+	'wizard.vendor.cisco-ios': 'cisco-ios — Cisco IOS / IOS XE（ISR）',
+	'wizard.vendor.nec-ix': 'nec-ix — NEC UNIVERGE IX',
+	'wizard.vendor.yamaha-rtx': 'yamaha-rtx — ヤマハ RTX / NVR',
+	'wizard.vendor.juniper-srx': 'juniper-srx — Juniper SRX',
+	'wizard.vendor.strongswan-frr': 'strongswan-frr — strongSwan + FRR の Linux',
+	'wizard.routing.bgp': 'BGP（動的）: 両トンネルで経路を広告し、自動で切り替わります',
+	'wizard.routing.static': 'スタティック: LAN のプレフィックスを VPN 接続のルートにします',
+	'wizard.tenants.empty': 'テナントはまだありません。',
+	'wizard.tenants.add': '+ テナントを追加',
+	'wizard.tenants.done': '→ {count} テナントで次へ進む',
+	'wizard.tenants.needOne': '次へ進むにはテナントを 1 つ以上追加してください。',
+	'wizard.tenants.identity': 'ISAKMP 名 {isakmpName} · {applianceTunnel} · L2TPv3 {local}/{remote}',
+	'wizard.tenants.keys': 'enter: 編集 · a: 追加 · d: 削除 · esc: 戻る',
+	'wizard.tenants.editing': 'テナント {position}',
+	'wizard.tenants.removeConfirm':
+		'テナント {name} を削除しますか？後ろのテナントは 1 つずつ繰り上がります（ID も追従します）。y: 削除 · n: 残す',
+	'wizard.tenants.sharedPlan':
+		'{names} はアドレス範囲が重なっています。マルチテナントモードでは問題ありません（各テナントは専用の AMF コンテナにブリッジされます）。',
+	'wizard.tenants.manualConfig':
+		'kakehashi がテナントルーターの設定を書けるのは awplus のみです（ISAKMP 名を使う L2TPv3 over IPsec）。{vendor} は `kakehashi config --for appliance` を見て手で設定してください。',
+	'rule.peers.duplicateAddress':
+		'{path}: ルーターのアドレス {value} は {other} がすでに使っています。アプライアンスはこのアドレスでトンネルを区別するため、ルーターごとに別のアドレスが必要です。',
+	'rule.psk.unresolved':
+		'{path}: {reference} から鍵を得られません（変数が未設定、またはファイルがないか空です）。先に設定するか、空欄にしてください。',
+	'rule.tenant.nameSyntax':
+		'{path}: 「{value}」はテナント名に使えません。英数字・.・_・- の 1〜64 文字で、英数字で始めてください。',
+	'rule.tenant.nameTaken': '{path}: 名前「{value}」は {other} がすでに使っています。テナントごとに別の名前にしてください。',
+	'cli.configVpnNotApplied':
+		'config: {path} にはまだ VPN 接続が記録されていません。先に `kakehashi apply` を実行してください（トンネルのアドレスと鍵は AWS から取得します）。',
+	'cli.configVpnMissing':
+		'config: {path} に記録された VPN 接続 {id} は AWS にありません（削除された可能性があります）。`kakehashi apply` で作り直してください。',
+	'cli.configVpnPending':
+		'config: VPN 接続 {id} にはまだトンネル設定がありません（状態 {state}）。available になるまで待ってから config を再実行してください。',
+	'cli.configFile': '# ==> {file} <==',
+	// — least-privilege IAM policy (kakehashi policy)
+	'policy.flowRequired': '--flow FLOW を指定してください: {allowed} のいずれかです。',
+	'policy.hint':
+		'保存して（kakehashi policy --flow … --json > policy.json）IAM ユーザーに付与します: aws iam put-user-policy --user-name kakehashi --policy-name {name} --policy-document file://policy.json（README の「Least-privilege IAM policy」を参照）。',
+	// — router configuration of the modes (journey: appliance VPN, multi-tenant, AWS VPN)
+	'apply.configMatches': 'ルーター {router}: 設定はすでに一致しています — 変更はありません。',
+	'apply.configPushUnsupported':
+		'ルーター {router}（{vendor}）: kakehashi が設定を投入できるのは awplus ルーターだけです。`kakehashi config --vendor {vendor} --answers FILE --for {router}` で設定を表示し、手動で投入してください。',
+	'apply.vpnConnectionMissing':
+		'ルーター {router}: 状態ファイルに VPN 接続が記録されていないため、投入するトンネル設定がまだありません。VPN 接続ができてから apply を再実行してください。',
+	'apply.vpnNotAvailable':
+		'VPN 接続 {id} が利用可能ではありません（状態 {state}）。トンネルを設定できません。AWS コンソールで確認してから apply を再実行してください。',
+	// —— AMI インポート（image import コマンド、image-steps の削除） ——
+	'kind.s3-object': 'S3 オブジェクト',
+	'kind.snapshot': 'EBS スナップショット',
+	'kind.image': 'マシンイメージ (AMI)',
+	'kind.iam-role': 'IAM ロール',
+	'image.phase.check': '{path} を確認しています',
+	'image.vhdType.fixed': '固定',
+	'image.vhdType.dynamic': '可変',
+	'image.note.vhd': '{type}サイズの VHD、ディスクサイズ {size}（作成元「{creator}」）。',
+	'image.phase.bucket': 'S3 バケット {bucket}',
+	'image.note.bucketCreated': 'バケット {bucket} を作成しました。',
+	'image.note.bucketReused': '既存のバケット {bucket} を使います。',
+	'image.phase.role': 'IAM ロール {role}（VM Import のサービスロール）',
+	'image.note.roleCreated':
+		'ロール {role} を作成しました。vmie.amazonaws.com を信頼し、アップロード用バケットの読み取りだけを許可しています。',
+	'image.note.roleReused': '既存のロール {role} を使います（vmie.amazonaws.com を信頼しています）。',
+	'image.phase.upload': 'ディスクイメージを s3://{bucket}/{key} にアップロードしています',
+	'image.phase.uploadResume': 's3://{bucket}/{key} へのアップロードを再開します（{parts} パートはアップロード済み）',
+	'image.note.fileChanged':
+		'{key} として別のファイルがアップロード途中でした。そのアップロードは中止し、このファイルを最初からアップロードします。',
+	'image.phase.import': 'ディスクイメージを EBS スナップショットに変換しています（ImportSnapshot）',
+	'image.note.importTask': 'ImportTaskId={id}',
+	'image.note.previousImportFailed':
+		'前回のインポートタスク {id} はスナップショットを作らずに終わりました（{reason}）。新しいタスクを開始します。',
+	'image.note.roleNotReady':
+		'作成したロールがまだ VM Import に反映されていません（数秒かかります）。再試行します（{attempt} 回目）。',
+	'image.note.snapshot': 'スナップショットを作成しました {id}',
+	'image.phase.cleanup': 'S3 からディスクイメージを削除しています（s3://{bucket}/{key}）',
+	'image.phase.register': 'AMI {name} を作成しています（RegisterImage）',
+	'image.phase.reuse': 'イメージ {name}（{id}）は前回の実行で作成済みです。これを使います。',
+	'image.note.available': 'AMI {id}（{name}）が利用可能になりました。',
+	'image.progress.upload': '{percent}%（{loaded} / {total}）· {rate}/秒 · 残り {eta}',
+	'image.progress.etaUnknown': '?',
+	'image.progress.import': 'インポート {progress}% · {status}',
+	'image.done':
+		'AMI {imageId}（{name}）の準備ができました。スナップショット {snapshotId}、インポートタスク {importTaskId}、バケット {bucket}。',
+	'image.reused': 'AMI {imageId}（{name}）は前回の実行で作成済みです。アップロードはしていません。',
+	'image.instanceHint':
+		'インスタンスの手順は、名前が「vaa」で始まる自分のイメージのうち最新のものを自動で選びます。このイメージを使うには回答ファイルに instance.ami: {imageId} を指定してください。',
+	'image.vhd.empty':
+		'{path} は空（0 バイト）で、VHD ではありません。ベンダー提供の .vhd ファイル（例: vaa-5.4.9-2.6.vhd）を指定してください。',
+	'image.vhd.unreadable': '{path} を読めません（{code}）。パスと権限を確認してください。',
+	'image.vhd.iso':
+		'{path} は ISO 9660 イメージで、VHD ではありません。ISO はファームウェアのリリースファイルです。ファームウェアには `kakehashi upgrade --iso {path}` を使ってください。AMI にはベンダー提供の .vhd ファイルを指定してください。',
+	'image.vhd.qcow2':
+		'{path} は QCOW2 イメージで、VHD ではありません。ベンダー提供の .vhd ファイルを指定するか、`qemu-img convert -O vpc {path} disk.vhd` で変換してください。',
+	'image.vhd.vhdx':
+		'{path} は VHDX（Hyper-V）イメージで、VHD ではありません。ベンダー提供の .vhd ファイルを指定するか、`qemu-img convert -O vpc {path} disk.vhd` で変換してください。',
+	'image.vhd.vmdk':
+		'{path} は VMDK（VMware）イメージで、VHD ではありません。ベンダー提供の .vhd ファイルを指定するか、`qemu-img convert -O vpc {path} disk.vhd` で変換してください。',
+	'image.vhd.vdi':
+		'{path} は VirtualBox の VDI イメージで、VHD ではありません。ベンダー提供の .vhd ファイルを指定するか、`qemu-img convert -O vpc {path} disk.vhd` で変換してください。',
+	'image.vhd.archive': '{path} は {format} アーカイブで、VHD ではありません。展開して中の .vhd ファイルを指定してください。',
+	'image.vhd.differencing':
+		'{path} は差分 VHD です。親ディスクへの変更分しか含まず、AWS はインポートできません。ベンダー提供の完全な VHD を指定してください。',
+	'image.vhd.unsupportedType':
+		'{path} の VHD フッターのディスク種別は {diskType} です。AWS がインポートできるのは固定（2）と可変（3）だけです。ベンダー提供の VHD を指定してください。',
+	'image.vhd.badChecksum':
+		'{path} の VHD フッターが壊れています（チェックサム {found}、正しくは {expected}）。ファイルが破損しています。ダウンロードし直してください。',
+	'image.vhd.truncatedSize':
+		'{path} は途中で切れているか余分なデータがあります。VHD フッターによればファイルは {expected} バイトのはずですが、{actual} バイトです。ダウンロードし直してください。',
+	'image.vhd.truncated':
+		'{path} は途中で切れています。可変 VHD として始まっていますが、末尾のフッターがありません（ダウンロードの中断？）。ダウンロードし直してください。',
+	'image.vhd.headerMismatch':
+		'{path} は壊れています。先頭にある VHD フッターの写しが末尾のフッターと一致しません。ダウンロードし直してください。',
+	'image.vhd.noFooter':
+		'{path} は VHD ではありません。末尾 512 バイトに「conectix」フッターがありません。ベンダー提供の .vhd ファイル（例: vaa-5.4.9-2.6.vhd）を指定してください。',
+	'image.error.name':
+		'--name: 「{name}」は AMI 名として使えません。英数字、空白、( ) [ ] . / - \' @ _ からなる 3〜128 文字にしてください（例: vaa-5.4.9）。',
+	'image.error.bucketName.length': '--bucket: 「{bucket}」は 3〜63 文字にしてください。',
+	'image.error.bucketName.characters':
+		'--bucket: 「{bucket}」に使えるのは英小文字、数字、ドット、ハイフンだけです。',
+	'image.error.bucketName.edges': '--bucket: 「{bucket}」は英小文字か数字で始まり、英小文字か数字で終わる必要があります。',
+	'image.error.bucketName.adjacentDots': '--bucket: 「{bucket}」にドットを 2 つ続けることはできません。',
+	'image.error.bucketName.ipAddress': '--bucket: 「{bucket}」を IP アドレスの形にすることはできません。',
+	'image.error.bucketName.reservedPrefix':
+		'--bucket: 「{bucket}」は S3 が予約している接頭辞（xn--、sthree-、amzn-s3-demo-）で始まっています。',
+	'image.error.bucketName.reservedSuffix':
+		'--bucket: 「{bucket}」は S3 が予約している接尾辞（-s3alias、--ol-s3、.mrap、--x-s3、--table-s3）で終わっています。',
+	'image.error.bucketTaken':
+		'S3 バケット名「{bucket}」は別の AWS アカウントが使っています（バケット名は全世界で一意です）。--bucket {suggestion} を指定してください（この名前は現在空いています）。',
+	'image.error.bucketTakenNoSuggestion':
+		'S3 バケット名「{bucket}」は別の AWS アカウントが使っています（バケット名は全世界で一意です）。--bucket で別の名前を指定してください。',
+	'image.error.bucketRegion':
+		'S3 バケット「{bucket}」は {bucketRegion} にありますが、イメージは {region} にインポートします。ImportSnapshot は同じリージョンのバケットしか読めません。--bucket で {region} のバケット（または新しい名前）を指定してください。',
+	'image.error.roleNotTrusted':
+		'IAM ロール「{role}」は存在しますが vmie.amazonaws.com を信頼していないため、VM Import が使えません。信頼ポリシーに vmie.amazonaws.com（sts:AssumeRole、外部 ID vmimport）を追加するか、ロールを削除してから再実行してください。',
+	'image.error.nameTaken':
+		'「{name}」という名前のイメージ（{imageId}）が既にあり、kakehashi が作ったものではありません。instance.ami にそれを指定するか、--name で別の名前を指定してください。',
+	'image.error.importFailed': 'インポートタスク {id} が失敗しました: {message}',
+	'image.hint.disk':
+		'AWS がディスクを読めませんでした。アプライアンス提供の VHD ではないか、壊れています。ベンダーの VHD をダウンロードし直して再実行してください。',
+	'image.hint.role':
+		'VM Import が vmimport ロールを使えませんでした。信頼ポリシー（vmie.amazonaws.com）と、バケットの読み取りを許可するポリシーを確認してから再実行してください。',
+	'image.hint.s3':
+		'VM Import がアップロードしたオブジェクトを読めませんでした。バケットがこのリージョンにあり、vmimport ロールが読めることを確認してから再実行してください。',
+	'image.hint.other':
+		'再実行すると新しいインポートタスクを開始します。同じように失敗する場合は、上のメッセージが AWS の示す原因です。',
+	'image.error.imageFailed': 'イメージ {id} が利用可能になりませんでした: {reason}。再実行すると登録し直します。',
+	'image.error.stateRegion':
+		'{path} にはリージョン {stateRegion} が記録されています（{region} ではありません）。--region {stateRegion} を指定するか、{region} 用に別の --state を指定してください。',
+	'image.error.accessDenied':
+		'AWS が {operation} を拒否しました。認証情報に {action} の権限がありません。AMI のインポートには S3、IAM、EC2 インポートの権限が必要です（`kakehashi policy --with-image-import` を参照）。',
+	'image.destroy.bucketKept': 'バケット {bucket} は他のオブジェクトがあるため残しました。',
+	'image.destroy.bucketDeleted': 'バケット {bucket} を削除しました（アップロード用に kakehashi が作成したもの）。',
+	'image.destroy.policyKept':
+		'ロール {role} は kakehashi より前からあったため残しました。kakehashi が追加したポリシー {policy} も残っています。',
+	// — appliance upkeep: kakehashi upgrade / kakehashi backup (issue 9)
+	'upgrade.isoRequired': '--iso FILE が必要です。インストールするリリースファイル（vaa-<バージョン>.iso）を指定してください。',
+	'upgrade.isoMissing': '--iso: {file} が存在しないか、ファイルではありません。ダウンロードしたリリース ISO のパスを指定してください。',
+	'upgrade.isoBad.vhd':
+		'--iso: {file} は VHD ディスクイメージで、リリースファイルではありません。VHD は新しい AMI を作るためのもので、`kakehashi image import --vhd {file}` を使います。アップグレードには ISO（vaa-<バージョン>.iso）を指定してください。',
+	'upgrade.isoBad.not-iso':
+		'--iso: {file} は ISO 9660 イメージではありません（オフセット 0x8001 に CD001 がありません）。ダウンロードしたままのリリース ISO（vaa-<バージョン>.iso）を指定してください。ダウンロードが途中で切れた場合もこの確認で失敗します。',
+	'upgrade.isoBad.name':
+		'--iso: {file} のファイル名はアプライアンスのフラッシュに保存できません（英数字と . _ - で 1〜64 文字）。リリース名（vaa-<バージョン>.iso）のまま名前を変えてください。',
+	'upgrade.needsRouter':
+		'アップグレードするアプライアンスがありません。状態ファイルに記録がありません。--router NAME か --host H [--port P --user U --identity KEY] を指定してください。',
+	'upgrade.unknownRouter': '--router: 状態ファイルに {router} という名前のルーターはありません（記録済み: {known}）。',
+	'upgrade.notAwplus':
+		'--router: {router} は {vendor} のルーターです。kakehashi がアップグレードできるのは AlliedWare Plus のアプライアンス（awplus）だけです。',
+	'upgrade.connecting': '{router}（{host}）に接続しています…',
+	'upgrade.current': '{router} は {version} で動作中です。{file} をインストールします。',
+	'upgrade.sameVersion': '注意: {version} はすでに動作中のバージョンです。もう一度インストールします。',
+	'upgrade.noSpace':
+		'リリースには {need} 必要ですが、{router} のフラッシュの空きは {free} です。古いリリースファイルを削除（`dir` で確認して `delete FILE`）してから upgrade を再実行してください。',
+	'upgrade.progress': '{label} {percent}% {done}/{total} {rate} 残り {eta}',
+	'upgrade.copying': '{file} をコピー中',
+	'upgrade.verifying': '検証中（読み戻し）',
+	'upgrade.alreadyThere': '{file} は同じ SHA-256 でフラッシュにすでにあります。コピーし直しません。',
+	'upgrade.copyFailed': 'SFTP での {file} のコピーに失敗しました: {message}。何もインストールしていません。upgrade を再実行してください。',
+	'upgrade.verifyFailed':
+		'コピーした {file} がローカルのファイルと一致しません（サイズ {localSize} / {remoteSize}、SHA-256 {local}… / {remote}…）。何もインストールしていません。upgrade を再実行してコピーし直してください。',
+	'upgrade.verified': '{file} をコピーし、検証しました（SHA-256 {digest}…）。',
+	'upgrade.unsavedQuestion':
+		'ランニングコンフィグにスタートアップコンフィグへ保存していない変更があり、再起動で失われます。今保存しますか（write memory）？',
+	'upgrade.saved': 'ランニングコンフィグを保存しました（write memory）。',
+	'upgrade.saveFailed': 'ランニングコンフィグの保存に失敗しました: {output}',
+	'upgrade.unsavedKept': '保存しませんでした。最後の保存以降の変更は再起動で失われます。',
+	'upgrade.confirm': '{router} に {file} をインストールして今すぐ再起動しますか？ 復帰するまで、経由するトンネルは止まります。',
+	'upgrade.cancelled':
+		'中止しました。{file} はフラッシュにあり検証済みですが、インストールはしていません。--yes を付けて upgrade を再実行するか、手動でインストールしてください（software-upgrade {file} のあと reboot）。',
+	'upgrade.installFailed': 'software-upgrade {file} に失敗しました: {output}',
+	'upgrade.installed': 'リリース {file} をインストールしました。再起動後に動作します。',
+	'upgrade.rebooting': '{router} を再起動しています…',
+	'upgrade.waiting': '{router} が再び SSH に応答するのを待っています… {seconds} 秒',
+	'upgrade.notBack':
+		'{router} が再起動後 {seconds} 秒以内に SSH に応答しませんでした（{message}）。EC2 コンソールでインスタンス（状態、システムログ）を確認してください。フェイルセーフで起動した場合はインストールガイド 8 章を参照してください。',
+	'upgrade.versionMismatch':
+		'{router} は {expected} ではなく {version} で起動しました。{file} のリリースは起動していません。アプライアンスで `show system` と起動設定を確認してください。',
+	'upgrade.done': '{router} をアップグレードしました: {from} → {to}。',
+	'backup.needsInstance':
+		'バックアップするアプライアンスのインスタンスがありません。状態ファイルに記録がありません。先に apply を実行するか、状態ファイルにあるアプライアンスを --router NAME で指定してください。',
+	'backup.unknownRouter': '--router: 状態ファイルに {router} という名前のアプライアンスはありません（記録済み: {known}）。',
+	'backup.creating': 'インスタンス {instance} のイメージ {name} を作成しています…',
+	'backup.waiting': 'イメージ {imageId}: {state}…',
+	'backup.failed': 'イメージ {imageId} は状態 {state} で終わりました{reason}。EC2 コンソール（AMI）で削除してから backup を再実行してください。',
+	'backup.timeout':
+		'イメージ {imageId} が {seconds} 秒以内に利用可能になりませんでした（状態 {state}）。状態ファイルには記録済みです。EC2 コンソール（AMI）で確認してください。',
+	'backup.done': 'バックアップイメージ {imageId}（{name}）が利用可能になりました。',
+	'backup.warning':
+		'このイメージから起動したインスタンスには新しい MAC アドレスと新しい IP アドレスが割り当てられます。仮想リンクと年間ライセンスを登録し直してください。',
 };
