@@ -1,22 +1,39 @@
 import { render } from 'ink';
+import { findPublicAddress } from '../aws/public-address.js';
 import type { GlobalOptions } from '../cli.js';
 import { type Answers, AnswersError, type FlowName, flowNames } from '../flow/answers.js';
 import { runJourney } from '../flow/journey.js';
 import { planFlow } from '../flow/plan.js';
 import { loadState } from '../flow/state.js';
-import { loadWizardFlow } from '../flow/wizard-flow.js';
+import { type Draft, loadWizardFlow } from '../flow/wizard-flow.js';
 import type { Translate } from '../i18n/index.js';
 import { type HostKeyPolicy, openRouterSession, resolveTargets } from '../monitor/connect.js';
 import { RouterPoller } from '../monitor/poller.js';
 import { driverFor } from '../router/drivers/index.js';
 import type { RouterSession } from '../router/session.js';
-import { SANDBOX_SITE_PUBLIC_IP } from '../sandbox/index.js';
+import { SANDBOX_SITE_PUBLIC_IP, type SandboxRouterInfo } from '../sandbox/index.js';
 import { App } from '../ui/app.js';
 import { I18nProvider } from '../ui/i18n-context.js';
 import type { ApplyEvent, WizardServices } from '../ui/services.js';
 import { accountServices, type Backend, checkAnswersAgainstRegion, openBackend } from './backend.js';
 import { formatIssues, UsageError } from './errors.js';
 import type { CommandIo } from './io.js';
+
+/**
+ * What the sandbox's simulated routers suggest: the site router for the single modes, and any other
+ * router with a public address (other than the appliance) as a tenant for multi-tenant mode.
+ */
+export function sandboxDefaults(routers: readonly SandboxRouterInfo[]): Draft {
+	const tenants = routers
+		.filter((router) => router.identity && router.publicIp && router.publicIp !== SANDBOX_SITE_PUBLIC_IP)
+		.map((router) => ({ name: router.name, publicIp: router.publicIp, router: { vendor: router.vendor } }));
+	return {
+		peers: [
+			{ name: 'site', publicIp: SANDBOX_SITE_PUBLIC_IP, router: { vendor: 'awplus', wanInterface: 'ppp0' } },
+		],
+		...(tenants.length > 0 ? { tenants } : {}),
+	};
+}
 
 /** The core behind the wizard's screens: plan/apply over the runner, pollers over SSH sessions. */
 export function createWizardServices(
@@ -26,17 +43,7 @@ export function createWizardServices(
 	const sessions: RouterSession[] = [];
 	return {
 		sandbox: backend.sandbox !== undefined,
-		defaults: backend.sandbox
-			? {
-					peers: [
-						{
-							name: 'site',
-							publicIp: SANDBOX_SITE_PUBLIC_IP,
-							router: { vendor: 'awplus', wanInterface: 'ppp0' },
-						},
-					],
-				}
-			: {},
+		defaults: backend.sandbox ? sandboxDefaults(backend.sandbox.routers()) : {},
 		describeCredentials: async () => {
 			if (backend.sandbox) return { source: 'sandbox' };
 			const credentials = await backend.ec2.config.credentials();
@@ -116,6 +123,8 @@ export async function wizardCommand(
 	const services = {
 		...base,
 		account: accountServices(backend, io.lang),
+		// against AWS itself only, as plan/apply's offerSshAddress: a sandbox or other endpoint has no use for it
+		...(backend.endpoint ? {} : { adminAddress: () => findPublicAddress() }),
 		// the region's offer (zone, instance type) is checked before the plan, as the plan command does
 		plan: (answers: Answers) =>
 			checkAnswersAgainstRegion(backend, answers, 'wizard', { t: io.t }).then(

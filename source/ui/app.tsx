@@ -4,16 +4,25 @@ import { useEffect, useMemo, useState } from 'react';
 import type { AccountServices } from '../aws/credentials.js';
 import { type Answers, AnswersError, type FlowName, flowNames, parseAnswers } from '../flow/answers.js';
 import { hasErrors, validateAnswers } from '../flow/validate.js';
-import { answerText, type Draft, setAnswer, validateQuestion, type WizardFlow } from '../flow/wizard-flow.js';
-import type { MessageKey } from '../i18n/index.js';
+import {
+	answerText,
+	assembleAnswers,
+	type Draft,
+	type RuleContext,
+	setAnswer,
+	validateQuestion,
+	type WizardFlow,
+} from '../flow/wizard-flow.js';
+import type { MessageKey, Translate } from '../i18n/index.js';
 import type { RouterPoller } from '../monitor/poller.js';
+import { AnswerInput } from './components/answer-input.js';
 import { type ApplyLine, ApplyLog } from './components/apply-log.js';
 import { CredentialsStep } from './components/credentials-step.js';
 import { Panel } from './components/panel.js';
 import { PlanTable } from './components/plan-table.js';
-import { Question } from './components/question.js';
 import { RegionSelect } from './components/region-select.js';
 import { StepList } from './components/step-list.js';
+import { TenantStep } from './components/tenant-step.js';
 import { useColumns } from './hooks/use-columns.js';
 import { useNow } from './hooks/use-now.js';
 import { usePollers } from './hooks/use-pollers.js';
@@ -34,21 +43,39 @@ type Props = {
 	initialFlow?: FlowName;
 };
 
-const implementedFlows = new Set<FlowName>(['single-appliance']);
+/**
+ * Services the wizard command adds beyond the core boundary: AWS account steps, and this machine's
+ * public address for the SSH question's /32 offer (undefined against a sandbox or other endpoint).
+ */
+type ExtraServices = { account?: AccountServices; adminAddress?: () => Promise<string | undefined> };
 
-/** Fixed parts of the answers the flow files do not ask (yet): the answers-file defaults. */
-function baseDraft(flow: FlowName): Draft {
-	return { flow, peers: [{ name: 'site', router: { vendor: 'awplus', wanInterface: 'ppp0' } }] };
+/**
+ * Fixed parts of the answers the flow files do not ask: the answers-file defaults. Single modes have
+ * one peer (the site router, or the customer gateway); multi-tenant starts with no tenant, and the
+ * services' `tenants` defaults (the sandbox's tenant routers) only prefill the tenant questions.
+ */
+export function initialDraft(flow: FlowName, defaults: Draft = {}): Draft {
+	const { tenants: _tenants, ...rest } = defaults;
+	if (flow === 'multi-tenant') {
+		const { peers: _peers, ...shared } = rest;
+		return { ...shared, flow, peers: [] };
+	}
+	return { peers: [{ name: 'site', router: { vendor: 'awplus', wanInterface: 'ppp0' } }], ...rest, flow };
 }
 
-function toAnswers(draft: Draft): { answers?: Answers; error?: string } {
+/** The draft through the same gate as an answers file: parseAnswers, then validateAnswers (mode rules included). */
+export function toAnswers(draft: Draft, t: Translate): { answers?: Answers; error?: string } {
+	const worded = (issues: { path: string; rule: string; vars?: Record<string, string | number> }[]) =>
+		issues
+			.map((issue) => t(`rule.${issue.rule}` as MessageKey, { path: issue.path, ...issue.vars }))
+			.join('\n');
 	try {
-		const answers = parseAnswers(draft, 'wizard');
-		const issues = validateAnswers(answers);
-		if (hasErrors(issues)) return { error: issues.map((issue) => `${issue.path}: ${issue.rule}`).join('; ') };
+		const answers = parseAnswers(assembleAnswers(draft), 'wizard');
+		const issues = validateAnswers(answers).filter((issue) => issue.severity === 'error');
+		if (hasErrors(issues)) return { error: worded(issues) };
 		return { answers };
 	} catch (error) {
-		if (error instanceof AnswersError) return { error: error.message };
+		if (error instanceof AnswersError) return { error: worded(error.issues) };
 		throw error;
 	}
 }
@@ -62,8 +89,9 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 	const [phase, setPhase] = useState<Phase>(
 		initialFlow ? { name: 'steps', step: 0, question: 0 } : { name: 'flow' },
 	);
-	const [draft, setDraft] = useState<Draft>(() => ({ ...baseDraft(initialFlow ?? 'single-appliance') }));
-	const [notice, setNotice] = useState<string | undefined>();
+	const [draft, setDraft] = useState<Draft>(() =>
+		initialDraft(initialFlow ?? 'single-appliance', initialFlow ? services.defaults : {}),
+	);
 	const [credentials, setCredentials] = useState<CredentialInfo | { error: string } | undefined>();
 	const [applyLines, setApplyLines] = useState<ApplyLine[]>([]);
 	const now = useNow(250);
@@ -91,7 +119,24 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 	const currentStep = phase.name === 'steps' ? steps[phase.step] : undefined;
 
 	// the credentials and region steps over AWS itself, when the wizard command provides them
-	const account = (services as WizardServices & { account?: AccountServices }).account;
+	const { account, adminAddress: findAdminAddress } = services as WizardServices & ExtraServices;
+	const [adminAddress, setAdminAddress] = useState<string | undefined>();
+	const currentQuestion = phase.name === 'steps' ? currentStep?.questions[phase.question] : undefined;
+	// the SSH question's 0.0.0.0/0 warning offers this machine's address as a /32 (as plan and apply do)
+	const wantsAdminAddress = currentQuestion?.validate === 'sshSources';
+	useEffect(() => {
+		if (!wantsAdminAddress || !findAdminAddress || adminAddress) return;
+		let live = true;
+		findAdminAddress()
+			.then((found) => {
+				if (live && found) setAdminAddress(found);
+			})
+			.catch(() => {});
+		return () => {
+			live = false;
+		};
+	}, [wantsAdminAddress, findAdminAddress, adminAddress]);
+	const ruleContext: RuleContext = adminAddress ? { adminAddress } : {};
 	useEffect(() => {
 		if (currentStep?.id !== 'credentials' || credentials || account) return;
 		services
@@ -100,7 +145,7 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 			.catch((error: Error) => setCredentials({ error: error.message }));
 	}, [currentStep?.id, credentials, services, account]);
 
-	const answers = useMemo(() => toAnswers(draft), [draft]);
+	const answers = useMemo(() => toAnswers(draft, t), [draft, t]);
 
 	// plan when entering the plan phase
 	useEffect(() => {
@@ -203,7 +248,7 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 	};
 
 	useInput((input, key) => {
-		if (phase.name === 'steps' && currentStep && currentStep.questions.length === 0) {
+		if (phase.name === 'steps' && currentStep && currentStep.questions.length === 0 && !currentStep.tenants) {
 			if (key.return) {
 				if (currentStep.id === 'credentials' && (!credentials || 'error' in credentials)) return;
 				nextQuestion(phase.step, 0);
@@ -249,16 +294,11 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 					<SelectInput
 						items={flowNames.map((name) => ({ label: t(`wizard.flow.${name}` as MessageKey), value: name }))}
 						onSelect={(item) => {
-							if (!implementedFlows.has(item.value)) {
-								setNotice(t('wizard.flowNotReady'));
-								return;
-							}
 							setFlow(loadFlow(item.value));
-							setDraft({ ...baseDraft(item.value), ...services.defaults });
+							setDraft(initialDraft(item.value, services.defaults));
 							setPhase({ name: 'steps', step: 0, question: 0 });
 						}}
 					/>
-					{notice ? <Text color="yellow">{notice}</Text> : null}
 				</Box>
 			) : (
 				<Box marginTop={1}>
@@ -288,7 +328,20 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 														: t('wizard.credentials.found', { source: credentials.source })}
 										</Text>
 									) : null}
-									{currentStep.questions.length === 0 ? (
+									{currentStep.tenants ? (
+										<TenantStep
+											questions={currentStep.tenants.questions}
+											min={currentStep.tenants.min}
+											draft={draft}
+											{...(Array.isArray(services.defaults.tenants)
+												? { defaults: { peers: services.defaults.tenants } }
+												: {})}
+											context={ruleContext}
+											onChange={setDraft}
+											onDone={() => nextQuestion(phase.step, 0)}
+											onBack={() => previousQuestion(phase.step, 0)}
+										/>
+									) : currentStep.questions.length === 0 ? (
 										<Text color="gray">{t('wizard.inputHint')}</Text>
 									) : (
 										(() => {
@@ -319,7 +372,7 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 																			.availabilityZone,
 																	}
 																: {})}
-															validate={(value) => validateQuestion(question, value, draft)}
+															validate={(value) => validateQuestion(question, value, draft, ruleContext)}
 															onSubmit={(value, zone) => {
 																setDraft((previous) => {
 																	const next = setAnswer(previous, question, value);
@@ -336,11 +389,11 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 															onBack={() => previousQuestion(phase.step, phase.question)}
 														/>
 													) : (
-														<Question
-															key={`${phase.step}:${phase.question}`}
-															label={question.label}
+														<AnswerInput
+															key={`${phase.step}:${phase.question}:${adminAddress ?? ''}`}
+															question={question}
 															initial={initial}
-															validate={(value) => validateQuestion(question, value, draft)}
+															validate={(value) => validateQuestion(question, value, draft, ruleContext)}
 															onSubmit={(value) => {
 																setDraft((previous) => setAnswer(previous, question, value));
 																nextQuestion(phase.step, phase.question);

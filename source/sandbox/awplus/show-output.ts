@@ -45,7 +45,7 @@ export function formatIsakmpSaDetail(sas: readonly SimIkeSa[]): string[] {
 export function formatIpsecSa(sas: readonly SimIpsecSa[]): string[] {
 	const lines = ['Peer                 SPI (in:out)          Mode    Proto Expires'];
 	for (const sa of sas) {
-		const rest = `${pad(`${sa.spiIn}:${sa.spiOut}`, 22)}${pad(sa.mode, 8)}${pad('ESP', 6)}${sa.expiresInSeconds}s`;
+		const rest = `${pad(`${sa.spiIn}:${sa.spiOut}`, 22)}${pad(sa.mode, Math.max(8, sa.mode.length + 1))}${pad('ESP', 6)}${sa.expiresInSeconds}s`;
 		lines.push(...withFirstCell(sa.peer, 21, rest));
 	}
 	return lines;
