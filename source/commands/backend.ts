@@ -1,5 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { createEc2Client, type RetryListener } from '../aws/client.js';
 import {
 	type AccountServices,
@@ -12,6 +14,7 @@ import {
 	verifyCredentials,
 } from '../aws/credentials.js';
 import { checkInstanceTypeOffered, listAvailabilityZones, listRegions } from '../aws/regions.js';
+import { clientsBeside, destroyClientsBeside } from '../aws/service-clients.js';
 import type { GlobalOptions } from '../cli.js';
 import { type AnswerIssue, type Answers, AnswersError } from '../flow/answers.js';
 import { StateFileError, stateFileMessage } from '../flow/state.js';
@@ -42,8 +45,13 @@ export type Backend = {
 	select(choice: { credentials?: CredentialChoice; region?: string }): void;
 	/** Who the credentials in use sign in as (STS GetCallerIdentity on the same endpoint). */
 	verify(signal?: AbortSignal): Promise<VerifyResult>;
-	/** Simulated routers when the endpoint is a kakehashi sandbox (embedded or separate). */
-	sandboxRouters(): Promise<SandboxRouterInfo[] | undefined>;
+	/** S3 and IAM clients beside `ec2` (AMI import): the same region, credentials and endpoint. */
+	services(): Promise<{ s3: S3Client; iam: IAMClient }>;
+	/**
+	 * Simulated routers when the endpoint is a kakehashi sandbox (embedded or separate). `ensure`: the
+	 * user-side addresses an answers file uses; the sandbox starts a router at each first.
+	 */
+	sandboxRouters(ensure?: readonly string[]): Promise<SandboxRouterInfo[] | undefined>;
 	close(): Promise<void>;
 };
 
@@ -51,11 +59,14 @@ export function sandboxDir(statePath: string): string {
 	return join(dirname(resolve(statePath)), '.kakehashi', 'sandbox');
 }
 
-async function discover(endpoint: string): Promise<SandboxRouterInfo[] | undefined> {
+async function discover(
+	endpoint: string,
+	ensure: readonly string[] = [],
+): Promise<SandboxRouterInfo[] | undefined> {
 	try {
-		const response = await fetch(new URL(SANDBOX_DISCOVERY_PATH, endpoint), {
-			signal: AbortSignal.timeout(2000),
-		});
+		const url = new URL(SANDBOX_DISCOVERY_PATH, endpoint);
+		if (ensure.length > 0) url.searchParams.set('ensure', ensure.join(','));
+		const response = await fetch(url, { signal: AbortSignal.timeout(ensure.length > 0 ? 15_000 : 2000) });
 		if (!response.ok) return undefined;
 		const body = (await response.json()) as { routers?: SandboxRouterInfo[] };
 		return Array.isArray(body.routers) ? body.routers : undefined;
@@ -112,9 +123,11 @@ export async function openBackend(
 				...(signal ? { signal } : {}),
 			}),
 		sandboxRouters: sandbox
-			? async () => sandbox.routers()
-			: async () => (endpoint ? ((await discover(endpoint)) ?? discovered) : undefined),
+			? async (ensure) => (ensure && ensure.length > 0 ? sandbox.ensureRouters(ensure) : sandbox.routers())
+			: async (ensure) => (endpoint ? ((await discover(endpoint, ensure)) ?? discovered) : undefined),
+		services: () => clientsBeside(backend.ec2),
 		close: async () => {
+			destroyClientsBeside(backend.ec2);
 			backend.ec2.destroy();
 			await sandbox?.close();
 		},

@@ -114,7 +114,8 @@ function configureSite(sandbox: Sandbox, lines: string[]): void {
 	sandbox.world.configChanged('site');
 }
 
-const telemetry = (connection: VpnConnection) =>
+type Telemetry = { status?: string; message?: string; routes?: number; changed?: number };
+const telemetry = (connection: VpnConnection): Record<string, Telemetry> =>
 	Object.fromEntries(
 		(connection.VgwTelemetry ?? []).map((tunnel) => [
 			tunnel.OutsideIpAddress,
