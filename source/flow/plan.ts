@@ -1,13 +1,13 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Translate } from '../i18n/index.js';
 import type { Answers } from './answers.js';
+import { stepsFor } from './flow-steps.js';
 import { type State, StateFileError, type StateResource } from './state.js';
 import {
 	type Assessment,
 	type ChangeAction,
 	englishText,
 	type Found,
-	networkSteps,
 	type Resolved,
 	renderMessage,
 	type Step,
@@ -74,7 +74,7 @@ export async function planSteps(options: PlanOptions): Promise<StepPlan[]> {
 	};
 	const t = options.t ?? englishText;
 	const plans: StepPlan[] = [];
-	for (const step of networkSteps) {
+	for (const step of stepsFor(options.answers)) {
 		const name = step.nameOf(options.answers);
 		const found = await step.find(ctx);
 		if (!found) {

@@ -11,6 +11,7 @@ import { InstanceStoppedWaitingError } from '../aws/instance.js';
 import { sleep, type WaitOptions, WaitTimeoutError } from '../aws/wait.js';
 import type { MessageKey, Translate } from '../i18n/index.js';
 import type { Answers, FlowName } from './answers.js';
+import { destroyOrder, stepFor, stepsFor } from './flow-steps.js';
 import { checkStateMatches, planSteps, recordOf } from './plan.js';
 import {
 	answersDigest,
@@ -29,7 +30,6 @@ import {
 	englishText,
 	type FlowEvent,
 	type FlowMessage,
-	networkSteps,
 	privateKeyPath,
 	type Resolved,
 	renderMessage,
@@ -39,7 +39,6 @@ import {
 	type StepEvent,
 	StepInputError,
 	say,
-	stepFor,
 } from './steps.js';
 
 export type { FlowEvent } from './steps.js';
@@ -243,7 +242,8 @@ class Reporter {
 
 /**
  * Build the network and the instance: vpc → subnet → internet-gateway → route-table →
- * security-group → key-pair → instance. Safe to kill at any moment: every resource is tagged with
+ * security-group → key-pair → instance; single-aws-vpn then adds vpn-gateway → customer-gateway →
+ * vpn-connection (flow-steps.ts). Safe to kill at any moment: every resource is tagged with
  * the stack by its create call, the state file is written atomically as soon as an id exists, and a
  * re-run finds each resource by its recorded id, then by its tag, so it neither duplicates nor orphans.
  */
@@ -354,7 +354,7 @@ export async function applyFlow(options: ApplyOptions): Promise<ApplyResult> {
 			});
 		}
 
-		for (const step of networkSteps) {
+		for (const step of stepsFor(answers)) {
 			const name = step.nameOf(answers);
 			reporter.current = { kind: step.kind, name };
 			const done = await runReported(reporter, { kind: step.kind, name }, () =>
@@ -550,7 +550,8 @@ function routersFor(answers: Answers, state: State, instance: StateResource): Ro
 }
 
 /**
- * Delete, in reverse order, everything this tool created and recorded: instance (terminated and
+ * Delete, in reverse order, everything this tool created and recorded: VPN connection (waited
+ * until deleted), customer gateway, virtual private gateway (detached first), instance (terminated and
  * waited for), key pair (AWS's copy only: the local PEM stays), security group, route table (the
  * VPC's original main table first gets its role back), internet gateway (detached), subnet, VPC.
  * DependencyViolation is retried with backoff while dependencies drain. `created:false` resources are
@@ -579,11 +580,7 @@ export async function destroyFlow(options: DestroyOptions): Promise<DestroyResul
 		...(signal ? { signal } : {}),
 		emit: (event) => reporter.emit(event),
 	};
-	const order = (kind: string) => {
-		const index = networkSteps.findIndex((step) => step.kind === kind);
-		return index < 0 ? networkSteps.length : index;
-	};
-	const targets = [...state.resources].reverse().sort((a, b) => order(b.kind) - order(a.kind));
+	const targets = destroyOrder(state.resources);
 	const unsubscribe = onEc2Retry(ec2, (notice) => reporter.retry(notice));
 	let stepFailed = false;
 	try {

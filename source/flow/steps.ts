@@ -1,6 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import type {
+	CustomerGateway,
 	EC2Client,
 	Instance,
 	InternetGateway,
@@ -9,6 +10,8 @@ import type {
 	SecurityGroup,
 	Subnet,
 	Vpc,
+	VpnConnection,
+	VpnGateway,
 } from '@aws-sdk/client-ec2';
 import type { AwsErrorDescription } from '../aws/errors.js';
 import {
@@ -161,6 +164,9 @@ export type Resolved = {
 	keyPairId?: string;
 	keyName?: string;
 	instanceId?: string;
+	vpnGatewayId?: string;
+	customerGatewayId?: string;
+	vpnConnectionId?: string;
 };
 
 export type StepContext = {
@@ -176,7 +182,17 @@ export type StepContext = {
 	checkpoint: (resource: StateResource) => Promise<void>;
 };
 
-type AwsObject = Vpc | Subnet | InternetGateway | RouteTable | SecurityGroup | KeyPairInfo | Instance;
+export type AwsObject =
+	| Vpc
+	| Subnet
+	| InternetGateway
+	| RouteTable
+	| SecurityGroup
+	| KeyPairInfo
+	| Instance
+	| VpnGateway
+	| CustomerGateway
+	| VpnConnection;
 
 export type Found = {
 	id: string;
@@ -231,7 +247,7 @@ function foundFrom(ctx: StepContext, kind: ResourceKind): StateResource | undefi
 	return ctx.state ? findResource(ctx.state, kind) : undefined;
 }
 
-function record(
+export function record(
 	kind: ResourceKind,
 	found: { id: string; name: string; created: boolean },
 	extra = {},
@@ -239,7 +255,7 @@ function record(
 	return { kind, id: found.id, name: found.name, created: found.created, ...extra };
 }
 
-const waitWith = (ctx: StepContext | DestroyContext): WaitOptions => ({
+export const waitWith = (ctx: StepContext | DestroyContext): WaitOptions => ({
 	...ctx.wait,
 	...(ctx.signal ? { signal: ctx.signal } : {}),
 	onPoll: (state) =>
@@ -250,10 +266,10 @@ const waitWith = (ctx: StepContext | DestroyContext): WaitOptions => ({
 		),
 });
 
-const call = (ctx: StepContext | DestroyContext) => (ctx.signal ? { signal: ctx.signal } : {});
+export const call = (ctx: StepContext | DestroyContext) => (ctx.signal ? { signal: ctx.signal } : {});
 
 /** Look a resource up by the id the state holds, then by the stack tag (adopting what a killed run created). */
-async function findByStateThenTag<T extends AwsObject>(
+export async function findByStateThenTag<T extends AwsObject>(
 	ctx: StepContext,
 	kind: ResourceKind,
 	name: string,
@@ -990,7 +1006,7 @@ const instanceStep: Step = {
 	},
 };
 
-/** In the order apply walks them; destroy walks them backwards. */
+/** Every flow's network and instance, in the order apply walks them (flow-steps.ts adds each mode's own). */
 export const networkSteps: readonly Step[] = [
 	vpcStep,
 	subnetStep,
@@ -1001,11 +1017,7 @@ export const networkSteps: readonly Step[] = [
 	instanceStep,
 ];
 
-export function stepFor(kind: string): Step | undefined {
-	return networkSteps.find((step) => step.kind === kind);
-}
-
-function requireResolved(value: string | undefined, kind: ResourceKind, parent: ParentKind): string {
+export function requireResolved(value: string | undefined, kind: ResourceKind, parent: ParentKind): string {
 	if (!value) {
 		throw new StepInputError(
 			kind,
@@ -1018,8 +1030,16 @@ function requireResolved(value: string | undefined, kind: ResourceKind, parent: 
 	return value;
 }
 
-type ParentKind = 'vpc' | 'subnet' | 'internet-gateway' | 'security-group' | 'key-pair';
+export type ParentKind =
+	| 'vpc'
+	| 'subnet'
+	| 'internet-gateway'
+	| 'route-table'
+	| 'security-group'
+	| 'key-pair'
+	| 'vpn-gateway'
+	| 'customer-gateway';
 
-function parentReplaced(parent: ParentKind): FlowMessage {
+export function parentReplaced(parent: ParentKind): FlowMessage {
 	return say('flow.replace.parent', { parent: say(`flow.parent.${parent}`) });
 }
