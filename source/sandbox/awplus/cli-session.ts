@@ -548,6 +548,7 @@ export class CliSession {
 		const system = this.options.system;
 		if (!system) return ['% Flash is not available on this device.'];
 		const { flash } = system;
+		system.ensureBootConfig(this.router);
 		const file = args.file ?? '';
 		switch (id) {
 			case 'dir': {

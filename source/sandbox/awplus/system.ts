@@ -58,6 +58,7 @@ export class RouterSystem {
 	private server: RestartableServer | undefined;
 	private rebooting: Promise<void> | undefined;
 	private failSafeTimer: NodeJS.Timeout | undefined;
+	private failSafeArmed = false;
 	private readonly onConfig = (name: string) => {
 		if (name === this.name) this.watchFailSafe();
 	};
@@ -134,10 +135,17 @@ export class RouterSystem {
 	/** Reboots: the SSH server drops every connection, stays down, and the router comes back. */
 	reboot(options: { failSafe?: boolean } = {}): Promise<void> {
 		if (this.rebooting) return this.rebooting;
-		this.rebooting = this.doReboot(options.failSafe === true).finally(() => {
+		const failSafe = options.failSafe === true || this.failSafeArmed;
+		this.failSafeArmed = false;
+		this.rebooting = this.doReboot(failSafe).finally(() => {
 			this.rebooting = undefined;
 		});
 		return this.rebooting;
+	}
+
+	/** The next reboot comes back in fail-safe (tests: an upgrade whose appliance then loses AWS). */
+	armFailSafe(): void {
+		this.failSafeArmed = true;
 	}
 
 	/** The fail-safe at once (tests and the sandbox): reboot with the default configuration. */
@@ -149,6 +157,11 @@ export class RouterSystem {
 		clearTimeout(this.failSafeTimer);
 		this.failSafeTimer = undefined;
 		this.world.off('config', this.onConfig);
+	}
+
+	/** `default.cfg` written from the startup configuration when the flash has none yet. */
+	ensureBootConfig(router: SimRouter): void {
+		if (!this.flash.stat('default.cfg')) this.savedStartup(router);
 	}
 
 	/** `write memory`: the boot configuration file follows the startup configuration. */
