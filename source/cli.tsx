@@ -141,6 +141,34 @@ program
 		process.exitCode = await parseCommand(options, io);
 	});
 
+// — appliance upkeep (kakehashi upgrade / kakehashi backup)
+program
+	.command('upgrade')
+	.description('copy a release ISO to the appliance, software-upgrade, reboot, verify the version')
+	.option('--iso <file>', 'the release file (vaa-<version>.iso)')
+	.option('--router <name>', 'the router of the state file (default: the appliance)')
+	.option('--host <host>', 'router address (instead of the state file)')
+	.option('--port <n>', 'SSH port (default 22)')
+	.option('--user <user>', 'SSH user (default manager)')
+	.option('--identity <file>', 'private key file')
+	.option('--timeout <seconds>', 'how long to wait for SSH after the reboot', '900')
+	.option('--yes', 'do not ask; also saves unsaved running configuration before the reboot')
+	.option('--json', 'print the result as JSON')
+	.action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
+		const { upgradeCommand } = await import('./commands/upgrade.js');
+		process.exitCode = await upgradeCommand({ ...command.optsWithGlobals<GlobalOptions>(), ...options }, io);
+	});
+
+program
+	.command('backup')
+	.description('CreateImage of the appliance instance (dated name), wait until available')
+	.option('--router <name>', 'the appliance of the state file (default: the one with an instance)')
+	.option('--json', 'print {"imageId","name"} as JSON')
+	.action(async (options: { router?: string; json?: boolean }, command: Command) => {
+		const { backupCommand } = await import('./commands/backup.js');
+		process.exitCode = await backupCommand({ ...command.optsWithGlobals<GlobalOptions>(), ...options }, io);
+	});
+
 async function main(): Promise<number> {
 	if (langFlag !== undefined && !isLang(langFlag)) {
 		throw new UsageError(`--lang: "${langFlag}" must be ja or en.`);

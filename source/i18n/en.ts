@@ -673,7 +673,7 @@ export const en = {
 	'wizard.tenants.add': '+ Add a tenant',
 	'wizard.tenants.done': '→ Continue with {count} tenant(s)',
 	'wizard.tenants.needOne': 'Add at least one tenant to continue.',
-	'wizard.tenants.identity': 'ISAKMP name {isakmpName} · {applianceTunnel} · L2TPv3 {local}/{remote}',
+	'wizard.tenants.identity': 'ISAKMP {isakmpName} · {applianceTunnel} · L2TPv3 {local}/{remote}',
 	'wizard.tenants.keys': 'enter: edit · a: add · d: remove · esc: back',
 	'wizard.tenants.editing': 'Tenant {position}',
 	'wizard.tenants.removeConfirm': 'Remove tenant {name}? The tenants after it move up one place (their ids follow). y: remove · n: keep',
@@ -804,8 +804,6 @@ export const en = {
 	'image.error.imageFailed': 'The image {id} did not become available: {reason}. Run again to register it again.',
 	'image.error.stateRegion':
 		'{path} records region {stateRegion}, not {region}. Pass --region {stateRegion}, or another --state for {region}.',
-	'image.error.accessDenied':
-		'AWS refused {operation}: the credentials lack {action}. AMI import needs S3, IAM and EC2 import permissions (see `kakehashi policy --with-image-import`).',
 	'image.destroy.bucketKept': 'The bucket {bucket} was left: it holds other objects.',
 	'image.destroy.bucketDeleted': 'Deleted the bucket {bucket} (kakehashi created it for the upload).',
 	'image.destroy.policyKept':

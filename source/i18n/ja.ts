@@ -679,7 +679,7 @@ export const ja: Catalog = {
 	'wizard.tenants.add': '+ テナントを追加',
 	'wizard.tenants.done': '→ {count} テナントで次へ進む',
 	'wizard.tenants.needOne': '次へ進むにはテナントを 1 つ以上追加してください。',
-	'wizard.tenants.identity': 'ISAKMP 名 {isakmpName} · {applianceTunnel} · L2TPv3 {local}/{remote}',
+	'wizard.tenants.identity': 'ISAKMP {isakmpName} · {applianceTunnel} · L2TPv3 {local}/{remote}',
 	'wizard.tenants.keys': 'enter: 編集 · a: 追加 · d: 削除 · esc: 戻る',
 	'wizard.tenants.editing': 'テナント {position}',
 	'wizard.tenants.removeConfirm':
@@ -815,8 +815,6 @@ export const ja: Catalog = {
 	'image.error.imageFailed': 'イメージ {id} が利用可能になりませんでした: {reason}。再実行すると登録し直します。',
 	'image.error.stateRegion':
 		'{path} にはリージョン {stateRegion} が記録されています（{region} ではありません）。--region {stateRegion} を指定するか、{region} 用に別の --state を指定してください。',
-	'image.error.accessDenied':
-		'AWS が {operation} を拒否しました。認証情報に {action} の権限がありません。AMI のインポートには S3、IAM、EC2 インポートの権限が必要です（`kakehashi policy --with-image-import` を参照）。',
 	'image.destroy.bucketKept': 'バケット {bucket} は他のオブジェクトがあるため残しました。',
 	'image.destroy.bucketDeleted': 'バケット {bucket} を削除しました（アップロード用に kakehashi が作成したもの）。',
 	'image.destroy.policyKept':
