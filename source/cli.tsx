@@ -141,6 +141,23 @@ program
 		process.exitCode = await parseCommand(options, io);
 	});
 
+// — least-privilege IAM policy (kakehashi policy)
+program
+	.command('policy')
+	.description('print the least-privilege IAM policy document of a flow (JSON)')
+	.option('--flow <flow>', 'single-appliance, single-aws-vpn or multi-tenant')
+	.option('--with-image-import', 'add what the AMI import (kakehashi image import) needs')
+	.option('--json', 'print the JSON document only (compact)')
+	.action(async (options: { flow?: string; withImageImport?: boolean; json?: boolean }, command: Command) => {
+		const { policyCommand } = await import('./commands/policy.js');
+		// `--flow` is also the wizard's global option: commander may hand it to the program instead
+		const globals = command.optsWithGlobals<GlobalOptions & { flow?: string }>();
+		process.exitCode = await policyCommand(
+			{ ...globals, ...options, flow: options.flow ?? globals.flow },
+			io,
+		);
+	});
+
 // — appliance upkeep (kakehashi upgrade / kakehashi backup)
 program
 	.command('upgrade')
@@ -167,6 +184,22 @@ program
 	.action(async (options: { router?: string; json?: boolean }, command: Command) => {
 		const { backupCommand } = await import('./commands/backup.js');
 		process.exitCode = await backupCommand({ ...command.optsWithGlobals<GlobalOptions>(), ...options }, io);
+	});
+
+// — AMI import (kakehashi image import)
+program
+	.command('image')
+	.description('the appliance machine image (AMI)')
+	.command('import')
+	.description('build an AMI from the vendor VHD: S3 upload (resumable), vmimport role, ImportSnapshot, RegisterImage')
+	.option('--vhd <file>', 'the vendor VHD (e.g. vaa-5.4.9-2.6.vhd)')
+	.option('--name <name>', 'the AMI name (e.g. vaa-5.4.9)')
+	.option('--bucket <bucket>', 'upload bucket (default kakehashi-<account>-<region>; created if missing)')
+	.option('--stack <name>', 'stack tag for a new state file (default: the state file’s, else amf-cloud)')
+	.option('--json', 'print {"imageId","snapshotId","importTaskId","bucket"} as JSON')
+	.action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
+		const { imageImportCommand } = await import('./commands/image.js');
+		process.exitCode = await imageImportCommand({ ...command.optsWithGlobals<GlobalOptions>(), ...options }, io);
 	});
 
 async function main(): Promise<number> {

@@ -29,6 +29,7 @@ export function createS3Client(options: ServiceClientOptions): S3Client {
 		responseChecksumValidation: 'WHEN_REQUIRED',
 	});
 	observeClockSkew(s3);
+	recordIamAction(s3, 's3');
 	return s3;
 }
 
@@ -41,6 +42,7 @@ export function createIamClient(options: ServiceClientOptions): IAMClient {
 		...(options.credentials ? { credentials: options.credentials } : {}),
 	});
 	observeClockSkew(iam);
+	recordIamAction(iam, 'iam');
 	return iam;
 }
 
@@ -68,4 +70,67 @@ export async function clientsBeside(ec2: EC2Client): Promise<{ s3: S3Client; iam
 	const made = { s3: createS3Client(options), iam: createIamClient(options) };
 	siblings.set(ec2, made);
 	return made;
+}
+
+/** Close the S3 and IAM clients made beside this EC2 client, if any. */
+export function destroyClientsBeside(ec2: EC2Client): void {
+	const made = siblings.get(ec2);
+	if (!made) return;
+	made.s3.destroy();
+	made.iam.destroy();
+	siblings.delete(ec2);
+}
+
+/** S3 API operations whose IAM action has another name (multipart parts are PutObject, HeadBucket is ListBucket, …). */
+const s3Actions: Record<string, string> = {
+	HeadBucket: 'ListBucket',
+	CreateMultipartUpload: 'PutObject',
+	UploadPart: 'PutObject',
+	CompleteMultipartUpload: 'PutObject',
+	ListParts: 'ListMultipartUploadParts',
+	ListMultipartUploads: 'ListBucketMultipartUploads',
+	HeadObject: 'GetObject',
+};
+
+/** The IAM action an S3 or IAM operation needs, e.g. `s3:PutObject` for UploadPart. */
+export function iamActionFor(service: 's3' | 'iam', operation: string): string {
+	return `${service}:${service === 's3' ? (s3Actions[operation] ?? operation) : operation}`;
+}
+
+const failedActions = new WeakMap<object, string>();
+
+/** The IAM action of the S3 or IAM call an error came from (for "the credentials lack s3:PutObject"). */
+export function iamActionOfError(error: unknown): string | undefined {
+	return typeof error === 'object' && error !== null ? failedActions.get(error) : undefined;
+}
+
+type RecordingClient = {
+	middlewareStack: {
+		add: (
+			middleware: (
+				next: (args: unknown) => Promise<unknown>,
+				context: { commandName?: string },
+			) => (args: unknown) => Promise<unknown>,
+			options: { step: 'initialize'; priority: 'high'; name: string },
+		) => void;
+	};
+};
+
+function recordIamAction(client: object, service: 's3' | 'iam'): void {
+	(client as RecordingClient).middlewareStack.add(
+		(next, context) => async (args) => {
+			try {
+				return await next(args);
+			} catch (error) {
+				if (typeof error === 'object' && error !== null && !failedActions.has(error)) {
+					failedActions.set(
+						error,
+						iamActionFor(service, (context.commandName ?? 'Unknown').replace(/Command$/, '')),
+					);
+				}
+				throw error;
+			}
+		},
+		{ step: 'initialize', priority: 'high', name: 'kakehashiIamActionRecorder' },
+	);
 }
