@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+	DescribeCustomerGatewaysCommand,
 	DescribeInstancesCommand,
 	DescribeInternetGatewaysCommand,
 	DescribeKeyPairsCommand,
@@ -9,6 +10,8 @@ import {
 	DescribeSecurityGroupsCommand,
 	DescribeSubnetsCommand,
 	DescribeVpcsCommand,
+	DescribeVpnConnectionsCommand,
+	DescribeVpnGatewaysCommand,
 	type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { createEc2Client, type RetryListener } from '../../source/aws/client.js';
@@ -118,3 +121,27 @@ export const networkKinds = [
 	'key-pair',
 	'instance',
 ] as const;
+
+export const vpnKinds = ['vpn-gateway', 'customer-gateway', 'vpn-connection'] as const;
+
+/** The stack's VPN resources that are not deleted (or being deleted), by kind. */
+export async function countTaggedVpn(ec2: EC2Client, stack: string): Promise<Record<string, string[]>> {
+	const Filters = tagFilter(stack);
+	const gone = (state: string | undefined) => state === 'deleted' || state === 'deleting';
+	const [gateways, customers, connections] = await Promise.all([
+		ec2.send(new DescribeVpnGatewaysCommand({ Filters })),
+		ec2.send(new DescribeCustomerGatewaysCommand({ Filters })),
+		ec2.send(new DescribeVpnConnectionsCommand({ Filters })),
+	]);
+	return {
+		'vpn-gateway': (gateways.VpnGateways ?? [])
+			.filter((item) => !gone(item.State))
+			.map((item) => item.VpnGatewayId ?? '?'),
+		'customer-gateway': (customers.CustomerGateways ?? [])
+			.filter((item) => !gone(item.State))
+			.map((item) => item.CustomerGatewayId ?? '?'),
+		'vpn-connection': (connections.VpnConnections ?? [])
+			.filter((item) => !gone(item.State))
+			.map((item) => item.VpnConnectionId ?? '?'),
+	};
+}

@@ -14,7 +14,7 @@ import type { Answers } from '../../source/flow/answers.js';
 import { buildRank, destroyOrder, stepFor, stepsFor } from '../../source/flow/flow-steps.js';
 import { planFlow } from '../../source/flow/plan.js';
 import { applyFlow, destroyFlow, type FlowEvent } from '../../source/flow/runner.js';
-import { loadState } from '../../source/flow/state.js';
+import { loadState, saveState } from '../../source/flow/state.js';
 import { renderMessage } from '../../source/flow/steps.js';
 import { tunnelDrift } from '../../source/flow/vpn-steps.js';
 import { createTranslator } from '../../source/i18n/index.js';
@@ -120,7 +120,7 @@ describe('flow step lists', () => {
 		expect(stepsFor({ flow: 'multi-tenant' }).map((step) => step.kind)).toEqual([...networkKinds]);
 		expect(stepsFor({ flow: 'single-aws-vpn' }).map((step) => step.kind)).toEqual(allKinds);
 		for (const kind of allKinds) expect(stepFor(kind)?.kind).toBe(kind);
-		expect(stepFor('image')).toBeUndefined();
+		expect(stepFor('image')?.kind).toBe('image'); // image import's kinds: destroy only (image-steps.ts)
 	});
 
 	it('destroys the VPN before the network, and the image import’s kinds once the instance is gone', () => {
@@ -365,6 +365,40 @@ describe('single-aws-vpn on the sandbox', () => {
 		expect(table?.Routes?.find((route) => route.DestinationCidrBlock === '169.254.0.0/16')?.GatewayId).toBe(
 			second['vpn-gateway'][0]?.VpnGatewayId,
 		);
+		const destroyed = await destroyFlow({ ec2, statePath, timings: fastFlowTimings });
+		expect(destroyed.failed).toEqual([]);
+		await expectNothingLeft(stack);
+	}, 120_000);
+
+	it('finds by their tags the VPN resources a killed run created but never recorded', async () => {
+		const stack = uniqueStack('vpn-adopt');
+		const statePath = join(dir, `${stack}.state.json`);
+		const answers = vpnAnswers(stack, {}, '198.51.100.35');
+		await applyFlow({ ec2, answers, statePath, timings: fastFlowTimings });
+		const before = await vpnResources(stack);
+		// As if the run had been killed right after each create call: AWS has them, the state file does not.
+		const state = (await loadState(statePath))!;
+		state.resources = state.resources.filter((item) => !(vpnKinds as readonly string[]).includes(item.kind));
+		await saveState(statePath, state);
+		const plan = await planFlow({ ec2, answers, state });
+		expect(plan.changes.slice(-3).map((change) => [change.kind, change.action])).toEqual(
+			vpnKinds.map((kind) => [kind, 'keep']),
+		);
+		const count = mutations.length;
+		await applyFlow({ ec2, answers, statePath, timings: fastFlowTimings });
+		expect(mutations.slice(count)).toEqual([]);
+		await expectOneOfEach(stack, statePath);
+		const after = await vpnResources(stack);
+		expect(after['vpn-connection'].map((item) => item.VpnConnectionId)).toEqual(
+			before['vpn-connection'].map((item) => item.VpnConnectionId),
+		);
+		const journal = (await loadState(statePath))?.journal ?? [];
+		for (const kind of vpnKinds) {
+			expect(
+				journal.some((entry) => entry.action === 'adopt' && entry.kind === kind),
+				kind,
+			).toBe(true);
+		}
 		const destroyed = await destroyFlow({ ec2, statePath, timings: fastFlowTimings });
 		expect(destroyed.failed).toEqual([]);
 		await expectNothingLeft(stack);
