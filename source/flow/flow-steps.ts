@@ -1,4 +1,5 @@
 import type { Answers } from './answers.js';
+import { type DestroyStep, imageSteps } from './image-steps.js';
 import type { ResourceKind } from './state.js';
 import { networkSteps, type Step } from './steps.js';
 import { vpnSteps } from './vpn-steps.js';
@@ -9,9 +10,9 @@ import { vpnSteps } from './vpn-steps.js';
  */
 
 /** Every step there is; a new kind's steps are one more spread here. */
-const allSteps: readonly Step[] = [...networkSteps, ...vpnSteps];
+const allSteps: readonly DestroyStep[] = [...networkSteps, ...vpnSteps, ...imageSteps];
 
-export function stepFor(kind: string): Step | undefined {
+export function stepFor(kind: string): DestroyStep | undefined {
 	return allSteps.find((step) => step.kind === kind);
 }
 
