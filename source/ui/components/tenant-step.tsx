@@ -103,7 +103,7 @@ export function TenantStep({ questions, min, draft, defaults, context, onChange,
 
 	const removeTenant = (index: number) => {
 		onChange((previous) => ({ ...previous, peers: tenantsOf(previous).filter((_, at) => at !== index) }));
-		setCursor((current) => Math.max(0, Math.min(current, tenants.length - 1)));
+		setCursor((current) => Math.max(0, Math.min(current, tenants.length - 2)));
 	};
 
 	useInput(
@@ -208,22 +208,22 @@ export function TenantStep({ questions, min, draft, defaults, context, onChange,
 							{selected ? '❯ ' : '  '}
 							{tenant.name ?? '?'} {tenant.publicIp ?? '?'} {(tenant.lan ?? []).join(',')} {vendor}
 						</Text>
-						<Text color="gray" wrap="truncate-end">
-							{'    '}
-							{t('wizard.tenants.identity', {
-								isakmpName: identity.isakmpName,
-								applianceTunnel: identity.applianceTunnel,
-								local: identity.l2tpv3.local,
-								remote: identity.l2tpv3.remote,
-							})}
-							{tenant.tunnelAddress ? ` · ${tenant.tunnelAddress}` : ''}
-						</Text>
-						{supported.includes(vendor as VendorName) ? null : (
-							<Text color="yellow" wrap="wrap">
-								{'    '}
-								{t('wizard.tenants.manualConfig', { vendor })}
+						<Box paddingLeft={4} flexDirection="column">
+							<Text color="gray" wrap="wrap">
+								{t('wizard.tenants.identity', {
+									isakmpName: identity.isakmpName,
+									applianceTunnel: identity.applianceTunnel,
+									local: identity.l2tpv3.local,
+									remote: identity.l2tpv3.remote,
+								})}
+								{tenant.tunnelAddress ? ` · ${tenant.tunnelAddress}` : ''}
 							</Text>
-						)}
+							{supported.includes(vendor as VendorName) ? null : (
+								<Text color="yellow" wrap="wrap">
+									{t('wizard.tenants.manualConfig', { vendor })}
+								</Text>
+							)}
+						</Box>
 					</Box>
 				);
 			})}
