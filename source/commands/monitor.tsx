@@ -232,6 +232,18 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 			...(awsTelemetry ? { awsTelemetry } : {}),
 		};
 	};
+	// AW+ appliances: fail-safe detection over the same session (cheap: only at each (re)connect)
+	const failSafeFor = (target: RouterTarget, session: RouterSession) =>
+		target.vendor === 'awplus'
+			? {
+					failSafe: {
+						runner: session,
+						expectedTunnelDestinations: (expectedTunnels(state, target)?.tunnels ?? []).flatMap((tunnel) =>
+							tunnel.peerOutsideIp ? [tunnel.peerOutsideIp] : [],
+						),
+					},
+				}
+			: {};
 	const sessions: RouterSession[] = [];
 	const monitors: RouterMonitor[] = [];
 	let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
@@ -276,8 +288,13 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 					{ name: target.name, vendor: target.vendor, host: target.address, port: target.port },
 					{ intervalMs },
 				);
-				const monitor = new RouterMonitor(poller, { t: io.t, context: contextFor(target, rules, telemetry) });
+				const monitor = new RouterMonitor(poller, {
+					t: io.t,
+					context: contextFor(target, rules, telemetry),
+					...failSafeFor(target, session),
+				});
 				const result = await poller.pollOnce();
+				await monitor.checkFailSafe();
 				monitor.stop();
 				const snapshot = monitor.snapshotWithFindings();
 				if (snapshot && snapshot.router?.reachable !== false)
@@ -324,6 +341,7 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 					t: io.t,
 					context: contextFor(target, undefined, undefined),
 					...(registry ? { registry } : {}),
+					...failSafeFor(target, session),
 				}),
 			);
 			monitors.push(monitor);

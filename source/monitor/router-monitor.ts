@@ -4,10 +4,11 @@ import type { ApplianceTunnelDesign, AwsVpnDesign } from '../design/model.js';
 import { createTranslator, type Translate } from '../i18n/index.js';
 import type { AwsTunnelTelemetry, BgpNeighbor, StatusSnapshot } from '../router/model.js';
 import { diffSnapshots, EventLog, type MonitorEvent } from './events.js';
+import { FailSafeWatch, type FailSafeWatchOptions } from './fail-safe.js';
 import { type DiagnosedFinding, diagnose, type SecurityGroupRuleInput } from './findings.js';
 import { TunnelHistory, type TunnelHistoryOptions } from './history.js';
 import { updateMetrics } from './metrics.js';
-import type { PollerState } from './poller.js';
+import type { CommandRunner, PollerState } from './poller.js';
 import {
 	type ApplianceSide,
 	joinTunnels,
@@ -53,6 +54,11 @@ export type RouterMonitorOptions = {
 	eventCapacity?: number;
 	/** Prometheus registry to update on every poll (`--metrics`). */
 	registry?: Registry;
+	/**
+	 * AW+ appliances: watch for a fail-safe reset (fail-safe.ts) over this session — `show system` at
+	 * each (re)connect only, more only after a reboot.
+	 */
+	failSafe?: Omit<FailSafeWatchOptions, 'report'> & { runner: CommandRunner };
 };
 
 /** The smallest part of PollerState a monitor needs from its poller. */
@@ -78,6 +84,7 @@ export class RouterMonitor extends EventEmitter<{ update: [RouterView] }> {
 	#otherBgp: BgpNeighbor[] = [];
 	#findings: DiagnosedFinding[] = [];
 	#view: RouterView;
+	#failSafe: FailSafeWatch | undefined;
 	readonly #onUpdate = (state: PollerState) => this.#apply(state);
 
 	constructor(
@@ -93,6 +100,19 @@ export class RouterMonitor extends EventEmitter<{ update: [RouterView] }> {
 		this.#view = this.#build(poller.state);
 		this.#apply(poller.state);
 		poller.on('update', this.#onUpdate);
+		if (options.failSafe) {
+			const { runner, ...watchOptions } = options.failSafe;
+			this.#failSafe = new FailSafeWatch(runner, {
+				...watchOptions,
+				report: (patch) => this.setContext(patch),
+			});
+			this.#failSafe.start();
+		}
+	}
+
+	/** Runs the fail-safe check now (`--once`: before the snapshot is printed). */
+	checkFailSafe(): Promise<void> {
+		return this.#failSafe?.check() ?? Promise.resolve();
 	}
 
 	get view(): RouterView {
@@ -213,6 +233,7 @@ export class RouterMonitor extends EventEmitter<{ update: [RouterView] }> {
 	}
 
 	stop(): void {
+		this.#failSafe?.stop();
 		this.poller.off('update', this.#onUpdate);
 		this.poller.stop();
 	}

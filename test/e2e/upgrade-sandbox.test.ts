@@ -15,7 +15,10 @@ afterEach(async () => {
 	cleanup = [];
 });
 
-function captureIo(cwd: string, lang: 'en' | 'ja' = 'en'): { io: CommandIo; out: () => string; err: () => string } {
+function captureIo(
+	cwd: string,
+	lang: 'en' | 'ja' = 'en',
+): { io: CommandIo; out: () => string; err: () => string } {
 	const stdout = new PassThrough();
 	const stderr = new PassThrough();
 	let out = '';
@@ -78,7 +81,10 @@ describe('release file checks (pure)', () => {
 		});
 		const footer = Buffer.alloc(512);
 		footer.write('conectix', 0, 'latin1');
-		expect(checkReleaseFile('vaa.vhd', 10_000, Buffer.alloc(0x8006), footer)).toEqual({ ok: false, reason: 'vhd' });
+		expect(checkReleaseFile('vaa.vhd', 10_000, Buffer.alloc(0x8006), footer)).toEqual({
+			ok: false,
+			reason: 'vhd',
+		});
 		expect(checkReleaseFile('x.iso', 100, Buffer.alloc(100), Buffer.alloc(100))).toEqual({
 			ok: false,
 			reason: 'not-iso',
@@ -141,8 +147,17 @@ describe('kakehashi upgrade against the sandbox', () => {
 		await writeFile(join(dir, 'notes.iso'), 'not an image');
 		const { io } = captureIo(dir);
 		await expect(upgradeCommand(siteOptions(dir, sandbox, 'amf.vhd'), io)).rejects.toThrow(/image import/);
-		await expect(upgradeCommand(siteOptions(dir, sandbox, 'notes.iso'), io)).rejects.toBeInstanceOf(UsageError);
-		await expect(upgradeCommand(siteOptions(dir, sandbox, 'missing.iso'), io)).rejects.toBeInstanceOf(UsageError);
-		expect(sandbox.system('site')?.flash.list().map((entry) => entry.name)).toEqual(['vaa-5.4.9-2.6.iso']);
+		await expect(upgradeCommand(siteOptions(dir, sandbox, 'notes.iso'), io)).rejects.toBeInstanceOf(
+			UsageError,
+		);
+		await expect(upgradeCommand(siteOptions(dir, sandbox, 'missing.iso'), io)).rejects.toBeInstanceOf(
+			UsageError,
+		);
+		expect(
+			sandbox
+				.system('site')
+				?.flash.list()
+				.map((entry) => entry.name),
+		).toEqual(['vaa-5.4.9-2.6.iso']);
 	});
 });
