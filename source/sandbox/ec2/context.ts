@@ -1,3 +1,5 @@
+import type { IamState } from '../iam/state.js';
+import type { S3State } from '../s3/state.js';
 import type { QueryParams } from './query.js';
 import type { SeededRandom } from './random.js';
 import type { RegionState } from './state.js';
@@ -11,6 +13,10 @@ export type Timings = {
 	instanceTerminatedMs: number;
 	/** After running, how long until GetConsoleOutput has the boot log. */
 	consoleOutputMs: number;
+	/** ImportSnapshot: from the call until the task is completed (or fails validation part way). */
+	importSnapshotMs: number;
+	/** RegisterImage / CreateImage: image pending → available (and CreateImage's snapshot completed). */
+	imageAvailableMs: number;
 };
 
 /** What one EC2 action handler sees: its parameters and the state of the region it is scoped to. */
@@ -23,6 +29,16 @@ export type ActionContext = {
 	now: number;
 	random: SeededRandom;
 	timings: Timings;
+	/** The other services' state on the same endpoint (ImportSnapshot reads S3 and checks the IAM role). */
+	services?: SandboxServices;
+};
+
+/** What EC2 actions may read of the sandbox's S3 and IAM. */
+export type SandboxServices = {
+	s3: () => S3State;
+	iam: () => IamState;
+	/** The file holding an S3 object's body. */
+	blobPath: (blob: string) => string;
 };
 
 /** Returns the elements of the response body (inside `<ActionResponse>`, after `<requestId>`). */

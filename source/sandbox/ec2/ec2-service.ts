@@ -1,5 +1,5 @@
 import { ec2Actions, isReadOnlyAction } from './actions/index.js';
-import type { Timings } from './context.js';
+import type { SandboxServices, Timings } from './context.js';
 import { Ec2Error } from './errors.js';
 import type { FaultInjector } from './faults.js';
 import type { QueryParams } from './query.js';
@@ -20,6 +20,8 @@ export type Ec2ServiceOptions = {
 	onMutation: (action: string, region: string) => void;
 	/** Told every action handled (bare EC2 names), for the sandbox-wide actionsSeen(). */
 	record?: (action: string) => void;
+	/** The S3 and IAM state ImportSnapshot reads. */
+	services?: SandboxServices;
 };
 
 /** The EC2 Query API over the sandbox state: dispatch, faults, DryRun, errors as EC2 words them. */
@@ -92,6 +94,7 @@ export class Ec2Service {
 			now,
 			random: options.random(),
 			timings: options.timings,
+			services: options.services,
 		});
 		if (!isReadOnlyAction(action)) {
 			options.onMutation(action, regionName);

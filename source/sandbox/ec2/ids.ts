@@ -58,6 +58,22 @@ export const resourceKinds = {
 		malformed: (id: string) =>
 			new Ec2Error('InvalidAMIID.Malformed', `Invalid id: "${id}" (expecting "ami-...")`),
 	},
+	snapshot: {
+		prefix: 'snap',
+		tagType: 'snapshot',
+		notFound: (id: string) =>
+			new Ec2Error('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`),
+		malformed: (id: string) =>
+			new Ec2Error('InvalidSnapshotID.Malformed', `Invalid id: "${id}" (expecting "snap-...")`),
+	},
+	importSnapshotTask: {
+		prefix: 'import-snap',
+		tagType: 'import-snapshot-task',
+		notFound: (id: string) =>
+			new Ec2Error('InvalidConversionTaskId', `The import task ID '${id}' does not exist.`),
+		malformed: (id: string) =>
+			new Ec2Error('InvalidConversionTaskId.Malformed', `Invalid id: "${id}" (expecting "import-snap-...")`),
+	},
 	routeTableAssociation: {
 		prefix: 'rtbassoc',
 		tagType: 'route-table-association',

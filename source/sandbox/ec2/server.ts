@@ -1,5 +1,4 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -74,6 +73,8 @@ export const DEFAULT_TIMINGS: Timings = {
 	instanceRunningMs: 3000,
 	instanceTerminatedMs: 3000,
 	consoleOutputMs: 5000,
+	importSnapshotMs: 8000,
+	imageAvailableMs: 4000,
 };
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -146,7 +147,7 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 		options.objectDir ?? (options.stateFile ? join(dirname(options.stateFile), 's3-objects') : undefined);
 	const blobs = objectDir
 		? new BlobStore(objectDir)
-		: new BlobStore(mkdtempSync(join(tmpdir(), 'kakehashi-s3-')), { temporary: true });
+		: new BlobStore(join(tmpdir(), `kakehashi-s3-${process.pid}-${randomUUID()}`), { temporary: true });
 
 	const sleep = (ms: number) =>
 		new Promise<void>((resolve) => {
@@ -167,6 +168,17 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 		now,
 		sleep,
 		record,
+		services: {
+			s3: () => {
+				state.s3 ??= newS3State();
+				return state.s3;
+			},
+			iam: () => {
+				state.iam ??= newIamState();
+				return state.iam;
+			},
+			blobPath: (blob) => blobs.path(blob),
+		},
 		onMutation(action, region) {
 			state.randomState = random.state;
 			if (options.stateFile) {

@@ -106,6 +106,48 @@ export type ImageRecord = {
 	snapshotId: string;
 	volumeSizeGiB: number;
 	tags: Tag[];
+	/** pending → available at this time (RegisterImage, CreateImage); absent: always available. */
+	availableAt?: number;
+	/** Absent: true (the seeded image supports ENA). */
+	enaSupport?: boolean;
+	/** CreateImage: the instance the image was made from. */
+	sourceInstanceId?: string;
+};
+
+/** An EBS snapshot: imported (ImportSnapshot) or made by CreateImage; pending until `completedAt`. */
+export type SnapshotRecord = {
+	id: string;
+	volumeSizeGiB: number;
+	description: string;
+	startedAt: number;
+	completedAt: number;
+	/** `vol-ffffffff` for imported snapshots, as AWS shows them. */
+	volumeId: string;
+	tags: Tag[];
+};
+
+/**
+ * An ImportSnapshot task. Its outcome is decided when it is created (the disk is checked then); the
+ * status shown moves with time (see actions/snapshots.ts).
+ */
+export type ImportSnapshotTaskRecord = {
+	id: string;
+	description: string;
+	createdAt: number;
+	/** When the task completes (or, for a bad disk, the whole span it would have taken). */
+	completesAt: number;
+	format: string;
+	bucket: string;
+	key: string;
+	diskImageSizeBytes: number;
+	/** Undefined when the disk passed validation. */
+	failureMessage?: string;
+	/** Minted at creation; the snapshot appears once the task completes. */
+	snapshotId: string;
+	volumeSizeGiB: number;
+	tags: Tag[];
+	/** Set once the completed task's snapshot was added to the region's snapshots. */
+	snapshotMaterialised?: boolean;
 };
 
 export type InstanceRecord = {
@@ -230,6 +272,9 @@ export type RegionState = {
 	vpnGateways?: Record<string, VpnGatewayRecord>;
 	customerGateways?: Record<string, CustomerGatewayRecord>;
 	vpnConnections?: Record<string, VpnConnectionRecord>;
+	/** Absent in state files saved before image import support; created on first use. */
+	snapshots?: Record<string, SnapshotRecord>;
+	importSnapshotTasks?: Record<string, ImportSnapshotTaskRecord>;
 };
 
 export type SandboxState = {

@@ -99,6 +99,14 @@ const taggableTables: Partial<Record<ResourceKind, (region: RegionState) => Reco
 	keyPair: (region) => region.keyPairs,
 	instance: (region) => region.instances,
 	image: (region) => region.images,
+	snapshot: (region) => {
+		region.snapshots ??= {};
+		return region.snapshots;
+	},
+	importSnapshotTask: (region) => {
+		region.importSnapshotTasks ??= {};
+		return region.importSnapshotTasks;
+	},
 };
 
 function findTaggable(region: RegionState, id: string): { resource: Taggable; kind: ResourceKind } {

@@ -18,7 +18,11 @@ export class BlobStore {
 	constructor(dir: string, options: { temporary?: boolean } = {}) {
 		this.dir = dir;
 		this.#temporary = options.temporary ?? false;
-		mkdirSync(dir, { recursive: true, mode: 0o700 });
+	}
+
+	/** The folder is made on the first write, so a sandbox that never stores an object leaves none. */
+	#ensureDir(): void {
+		mkdirSync(this.dir, { recursive: true, mode: 0o700 });
 	}
 
 	path(blob: string): string {
@@ -30,6 +34,7 @@ export class BlobStore {
 
 	/** Writes every piece of `source`; on any error the partial file is removed and the error rethrown. */
 	async write(source: AsyncIterable<Buffer>, onPiece?: (piece: Buffer) => void): Promise<WrittenBlob> {
+		this.#ensureDir();
 		const blob = randomUUID();
 		const temporary = join(this.dir, `${blob}.part`);
 		const md5 = createHash('md5');
@@ -58,6 +63,7 @@ export class BlobStore {
 
 	/** One new blob holding the given blobs back to back (CompleteMultipartUpload). */
 	async concat(blobs: readonly string[]): Promise<WrittenBlob> {
+		this.#ensureDir();
 		const blob = randomUUID();
 		const temporary = join(this.dir, `${blob}.part`);
 		const md5 = createHash('md5');

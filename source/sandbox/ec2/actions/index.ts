@@ -7,6 +7,7 @@ import { keyPairActions } from './key-pairs.js';
 import { regionActions } from './regions.js';
 import { routeTableActions } from './route-tables.js';
 import { securityGroupActions } from './security-groups.js';
+import { snapshotActions } from './snapshots.js';
 import { subnetActions } from './subnets.js';
 import { vpcActions } from './vpcs.js';
 import { vpnActions } from './vpn.js';
@@ -24,6 +25,7 @@ export const ec2Actions: ActionTable = {
 	...instanceActions,
 	...tagActions,
 	...vpnActions,
+	...snapshotActions,
 };
 
 /** Actions that only read: they never change the store, so nothing is saved after them. */
