@@ -180,18 +180,27 @@ program
 	.command('backup')
 	.description('CreateImage of the appliance instance (dated name), wait until available')
 	.option('--router <name>', 'the appliance of the state file (default: the one with an instance)')
+	.option('--reboot', 'let AWS reboot the instance for a consistent image (tunnels stop meanwhile)')
+	.option('--timeout <seconds>', 'how long to wait for the image to be available', '3600')
 	.option('--json', 'print {"imageId","name"} as JSON')
-	.action(async (options: { router?: string; json?: boolean }, command: Command) => {
-		const { backupCommand } = await import('./commands/backup.js');
-		process.exitCode = await backupCommand({ ...command.optsWithGlobals<GlobalOptions>(), ...options }, io);
-	});
+	.action(
+		async (
+			options: { router?: string; json?: boolean; reboot?: boolean; timeout?: string },
+			command: Command,
+		) => {
+			const { backupCommand } = await import('./commands/backup.js');
+			process.exitCode = await backupCommand({ ...command.optsWithGlobals<GlobalOptions>(), ...options }, io);
+		},
+	);
 
 // — AMI import (kakehashi image import)
 program
 	.command('image')
 	.description('the appliance machine image (AMI)')
 	.command('import')
-	.description('build an AMI from the vendor VHD: S3 upload (resumable), vmimport role, ImportSnapshot, RegisterImage')
+	.description(
+		'build an AMI from the vendor VHD: S3 upload (resumable), vmimport role, ImportSnapshot, RegisterImage',
+	)
 	.option('--vhd <file>', 'the vendor VHD (e.g. vaa-5.4.9-2.6.vhd)')
 	.option('--name <name>', 'the AMI name (e.g. vaa-5.4.9)')
 	.option('--bucket <bucket>', 'upload bucket (default kakehashi-<account>-<region>; created if missing)')
@@ -199,7 +208,10 @@ program
 	.option('--json', 'print {"imageId","snapshotId","importTaskId","bucket"} as JSON')
 	.action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
 		const { imageImportCommand } = await import('./commands/image.js');
-		process.exitCode = await imageImportCommand({ ...command.optsWithGlobals<GlobalOptions>(), ...options }, io);
+		process.exitCode = await imageImportCommand(
+			{ ...command.optsWithGlobals<GlobalOptions>(), ...options },
+			io,
+		);
 	});
 
 async function main(): Promise<number> {
