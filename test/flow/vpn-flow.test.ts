@@ -404,6 +404,57 @@ describe('single-aws-vpn on the sandbox', () => {
 		await expectNothingLeft(stack);
 	}, 120_000);
 
+	it('a new VPC replaces the gateway and the connection too, keeps the customer gateway, in Japanese', async () => {
+		const stack = uniqueStack('vpn-vpc');
+		const statePath = join(dir, `${stack}.state.json`);
+		const ja = createTranslator('ja');
+		const events: FlowEvent[] = [];
+		const onEvent = (event: FlowEvent) => events.push(event);
+		await applyFlow({
+			ec2,
+			answers: vpnAnswers(stack, {}, '198.51.100.36'),
+			statePath,
+			timings: fastFlowTimings,
+			t: ja,
+			onEvent,
+		});
+		const first = await vpnResources(stack);
+		const moved = vpnAnswers(
+			stack,
+			{ vpc: { cidr: '10.50.0.0/16' }, subnet: { cidr: '10.50.1.0/24' } },
+			'198.51.100.36',
+		);
+		const plan = await planFlow({ ec2, answers: moved, state: (await loadState(statePath))!, t: ja });
+		expect(plan.changes.map((change) => [change.kind, change.action])).toEqual([
+			...networkKinds.map((kind) => [kind, kind === 'key-pair' ? 'keep' : 'replace']),
+			['vpn-gateway', 'replace'],
+			['customer-gateway', 'keep'],
+			['vpn-connection', 'replace'],
+		]);
+		await applyFlow({ ec2, answers: moved, statePath, timings: fastFlowTimings, t: ja, onEvent });
+		await expectOneOfEach(stack, statePath);
+		const second = await vpnResources(stack);
+		expect(second['vpn-gateway'][0]?.VpnGatewayId).not.toBe(first['vpn-gateway'][0]?.VpnGatewayId);
+		expect(second['customer-gateway'][0]?.CustomerGatewayId).toBe(
+			first['customer-gateway'][0]?.CustomerGatewayId,
+		);
+		const vpcId = (await loadState(statePath))?.resources.find((item) => item.kind === 'vpc')?.id;
+		expect(second['vpn-gateway'][0]?.VpcAttachments).toEqual([{ VpcId: vpcId, State: 'attached' }]);
+		// Every sentence of both runs came from the catalog, in Japanese.
+		const worded = events.filter((event) => event.message !== undefined);
+		expect(worded.map((event) => event.messageKey)).toEqual(
+			expect.arrayContaining(['flow.note.propagationEnabled', 'flow.note.vpnSlow', 'flow.note.vpnTunnels']),
+		);
+		for (const event of worded) {
+			expect(event.messageKey, event.message).toBeDefined();
+			expect(event.message).not.toMatch(/\{\w+\}/);
+			expect(event.message, event.message).toMatch(/[\u3040-\u30ff\u4e00-\u9faf]/);
+		}
+		const destroyed = await destroyFlow({ ec2, statePath, timings: fastFlowTimings, t: ja });
+		expect(destroyed.failed).toEqual([]);
+		await expectNothingLeft(stack);
+	}, 120_000);
+
 	it('static routing: the connection gets the site’s prefixes and the link-local range', async () => {
 		const stack = uniqueStack('vpn-static');
 		const statePath = join(dir, `${stack}.state.json`);
