@@ -123,11 +123,13 @@ export function byteProgress(io: CommandIo, label: string, total: number): (done
 	const started = Date.now();
 	const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
 	let lastPrinted = 0;
+	let ended = false;
 	return (done) => {
 		const now = Date.now();
 		const finished = done >= total;
-		if (!finished && now - lastPrinted < (tty ? 200 : 3000)) return;
+		if (ended || (!finished && now - lastPrinted < (tty ? 200 : 3000))) return;
 		lastPrinted = now;
+		ended = finished;
 		const seconds = Math.max(0.001, (now - started) / 1000);
 		const rate = done / seconds;
 		const eta = rate > 0 ? (total - done) / rate : Number.POSITIVE_INFINITY;

@@ -494,9 +494,10 @@ export class CliSession {
 				return formatShowVersion(this.release());
 			case 'show-system': {
 				const nowMs = world.now();
+				const bootedAt = this.options.system?.bootedAt ?? router.bootedAt;
 				return formatShowSystem(
 					this.hostname(),
-					Math.floor((nowMs - router.bootedAt) / 1000),
+					Math.max(0, Math.floor((nowMs - bootedAt) / 1000)),
 					new Date(nowMs),
 					this.release(),
 				);

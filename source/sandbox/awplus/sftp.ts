@@ -12,7 +12,7 @@ import { type Flash, type FlashEntry, flashDate, flashName } from './flash.js';
 const { OPEN_MODE, STATUS_CODE } = ssh2.utils.sftp;
 
 type Handle =
-	| { kind: 'file'; file: FileHandle; name: string; writable: boolean }
+	| { kind: 'file'; file: FileHandle; name: string; writable: boolean; size: number; room: number }
 	| { kind: 'dir'; done: boolean };
 
 const FILE_MODE = 0o100600;
@@ -86,7 +86,9 @@ export function serveSftp(sftp: SFTPWrapper, flash: Flash): void {
 		if (flags & OPEN_MODE.APPEND) mode = 'a+';
 		try {
 			const file = await open(flash.pathOf(name), mode, 0o600);
-			sftp.handle(reqId, newHandle({ kind: 'file', file, name, writable }));
+			// size and room read once: a stat and a flash listing per WRITE would slow big copies down
+			const size = (await file.stat()).size;
+			sftp.handle(reqId, newHandle({ kind: 'file', file, name, writable, size, room: flash.free() }));
 		} catch (error) {
 			fail(reqId, error);
 		}
@@ -98,9 +100,10 @@ export function serveSftp(sftp: SFTPWrapper, flash: Flash): void {
 			return sftp.status(reqId, STATUS_CODE.FAILURE, 'Bad handle');
 		const handle = found[1];
 		try {
-			const size = (await handle.file.stat()).size;
-			const growth = Math.max(0, offset + data.length - size);
-			if (growth > flash.free()) return sftp.status(reqId, STATUS_CODE.FAILURE, 'No space left on device');
+			const growth = Math.max(0, offset + data.length - handle.size);
+			if (growth > handle.room) return sftp.status(reqId, STATUS_CODE.FAILURE, 'No space left on device');
+			handle.size += growth;
+			handle.room -= growth;
 			await handle.file.write(data, 0, data.length, offset);
 			sftp.status(reqId, STATUS_CODE.OK);
 		} catch (error) {

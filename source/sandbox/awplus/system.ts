@@ -32,7 +32,8 @@ export function releaseVersion(file: string): string | undefined {
 	return /^(?:vaa|amfcloud|awplus)-(\d+\.\d+\.\d+-\d+\.\d+)\.iso$/i.exec(file)?.[1];
 }
 
-type Persisted = { release: string; nextBoot?: string };
+/** `bootedAt` persists: a sandbox restored in a new process stands for an appliance that kept running. */
+type Persisted = { release: string; nextBoot?: string; bootedAt?: number };
 
 /** What the restart of the router's SSH server needs (server.ts implements it). */
 export type RestartableServer = {
@@ -72,10 +73,9 @@ export class RouterSystem {
 		this.state = existsSync(this.stateFile)
 			? (JSON.parse(readFileSync(this.stateFile, 'utf8')) as Persisted)
 			: { release: INITIAL_RELEASE };
-		if (!existsSync(this.stateFile)) {
-			this.placeRelease(INITIAL_RELEASE);
-			this.save();
-		}
+		if (!existsSync(this.stateFile)) this.placeRelease(INITIAL_RELEASE);
+		if (this.state.bootedAt === undefined) this.state = { ...this.state, bootedAt: this.world.now() };
+		this.save();
 		this.world.on('config', this.onConfig);
 	}
 
@@ -90,6 +90,11 @@ export class RouterSystem {
 
 	get version(): string {
 		return releaseVersion(this.state.release) ?? this.state.release;
+	}
+
+	/** When the router last booted (world clock, ms): `show system`'s uptime counts from here. */
+	get bootedAt(): number {
+		return this.state.bootedAt ?? this.world.now();
 	}
 
 	get nextBoot(): string | undefined {
@@ -204,7 +209,10 @@ export class RouterSystem {
 			this.flash.writeText('default.cfg', `${[...next.render(), 'end'].join('\n')}\n`);
 		} else next = router.startupConfig.clone();
 		if (this.state.nextBoot) {
-			this.state = { release: this.state.nextBoot };
+			this.state = {
+				release: this.state.nextBoot,
+				...(this.state.bootedAt ? { bootedAt: this.state.bootedAt } : {}),
+			};
 			this.save();
 		}
 		this.world.removeRouter(this.name);
@@ -212,6 +220,8 @@ export class RouterSystem {
 			if (this.world.getRouter(this.name)) return;
 			const back = this.world.addRouter({ ...spec, config: next.render() });
 			back.startupConfig = next.clone();
+			this.state = { ...this.state, bootedAt: back.bootedAt };
+			this.save();
 			this.world.configChanged(this.name);
 		};
 		if (this.server) await this.server.restart({ downMs: this.timings.rebootDownMs, beforeListen: comeBack });
