@@ -374,7 +374,8 @@ export function tunnelDrift(
 	psks: readonly (string | undefined)[],
 	actual: readonly TunnelOption[],
 ): FlowMessage | undefined {
-	if (tunnels.length === 0) return undefined;
+	// An endpoint that reports no tunnel options (some emulators) cannot be compared: never replace for that.
+	if (tunnels.length === 0 || actual.length === 0) return undefined;
 	const pairings =
 		actual.length >= 2
 			? [
@@ -514,8 +515,9 @@ const vpnConnectionStep: Step = {
 		if (connection.CustomerGatewayId !== ctx.resolved.customerGatewayId)
 			return { action: 'replace', reason: parentReplaced('customer-gateway') };
 		const routing = routingOf(ctx.answers);
-		const actualRouting: Routing = connection.Options?.StaticRoutesOnly ? 'static' : 'bgp';
-		if (actualRouting !== routing)
+		const staticOnly = connection.Options?.StaticRoutesOnly;
+		const actualRouting: Routing = staticOnly ? 'static' : 'bgp';
+		if (staticOnly !== undefined && actualRouting !== routing)
 			return { action: 'replace', reason: say('flow.replace.routing', { from: actualRouting, to: routing }) };
 		// A key that cannot be read now is not compared (apply says what is missing when it needs it).
 		const psks = await resolveTunnelPsks(ctx.answers).catch((error) => {

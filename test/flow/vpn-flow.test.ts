@@ -203,6 +203,9 @@ describe('tunnel drift (which AWS tunnel is which is not promised)', () => {
 			reason: 'tunnel 1: its pre-shared key is not the one env:A holds',
 		},
 	];
+	it('an endpoint that reports no tunnel options is never a reason to replace', () => {
+		expect(tunnelDrift([{ insideCidr: '169.254.10.0/30' }], [], [])).toBeUndefined();
+	});
 	for (const { name, answers, psks, reason } of cases) {
 		it(name, () => {
 			const drift = tunnelDrift(answers, psks ?? [], aws);
