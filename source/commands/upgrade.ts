@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
+import type { SFTPWrapper } from 'ssh2';
 import type { GlobalOptions } from '../cli.js';
 import { loadState, type RouterRecord, saveState } from '../flow/state.js';
 import {
@@ -144,6 +145,67 @@ export function byteProgress(io: CommandIo, label: string, total: number): (done
 		});
 		io.stderr.write(tty ? `\r${line}${finished ? '\n' : ''}` : `${line}\n`);
 	};
+}
+
+/**
+ * SHA-256 of a remote file read over SFTP with many reads in flight (a sequential read stream waits
+ * a round trip per 64 KiB); chunks are hashed in order as they arrive.
+ */
+export async function sftpDigest(
+	sftp: SFTPWrapper,
+	path: string,
+	size: number,
+	onProgress: (done: number) => void,
+): Promise<string> {
+	const handle = await new Promise<Buffer>((done, fail) =>
+		sftp.open(path, 'r', (error, opened) => (error ? fail(error) : done(opened))),
+	);
+	const hash = createHash('sha256');
+	const chunk = 32 * 1024;
+	const depth = 64;
+	try {
+		await new Promise<void>((done, fail) => {
+			const arrived = new Map<number, Buffer>();
+			let next = 0;
+			let hashed = 0;
+			let inFlight = 0;
+			let failed = false;
+			const readAt = (position: number, length: number) => {
+				inFlight += 1;
+				const buffer = Buffer.alloc(length);
+				sftp.read(handle, buffer, 0, length, position, (error, bytesRead) => {
+					inFlight -= 1;
+					if (failed) return;
+					if (error || bytesRead === 0) {
+						failed = true;
+						fail(error ?? new Error(`${path} ended at ${position} bytes, expected ${size}`));
+						return;
+					}
+					arrived.set(position, buffer.subarray(0, bytesRead));
+					if (bytesRead < length) readAt(position + bytesRead, length - bytesRead);
+					for (let piece = arrived.get(hashed); piece; piece = arrived.get(hashed)) {
+						arrived.delete(hashed);
+						hash.update(piece);
+						hashed += piece.length;
+					}
+					onProgress(hashed);
+					pump();
+				});
+			};
+			const pump = () => {
+				while (!failed && inFlight < depth && next < size) {
+					const length = Math.min(chunk, size - next);
+					readAt(next, length);
+					next += length;
+				}
+				if (!failed && hashed >= size && inFlight === 0) done();
+			};
+			pump();
+		});
+	} finally {
+		await new Promise<void>((done) => sftp.close(handle, () => done()));
+	}
+	return hash.digest('hex');
 }
 
 function normalisedConfig(text: string): string {
@@ -299,22 +361,9 @@ export async function upgradeCommand(options: UpgradeCommandOptions, io: Command
 			);
 			if (remote.size !== fileStat.size) return { size: remote.size, digest: '' };
 			const progress = byteProgress(io, t('upgrade.verifying'), remote.size);
-			return new Promise((done, fail) => {
-				const hash = createHash('sha256');
-				let read = 0;
-				sftp
-					.createReadStream(file)
-					.on('data', (chunk: Buffer) => {
-						hash.update(chunk);
-						read += chunk.length;
-						progress(read);
-					})
-					.on('end', () => {
-						progress(remote.size);
-						done({ size: remote.size, digest: hash.digest('hex') });
-					})
-					.on('error', fail);
-			});
+			const digest = await sftpDigest(sftp, file, remote.size, progress);
+			progress(remote.size);
+			return { size: remote.size, digest };
 		};
 		if (existing?.size === fileStat.size && (await remoteDigest()).digest === localDigest) {
 			io.stderr.write(`${t('upgrade.alreadyThere', { file })}\n`);
