@@ -92,6 +92,9 @@ export class VpnConnectionGoneError extends Error {
 	}
 }
 
+/** How long waitForVpnConnectionAvailable waits by default: AWS usually needs 5–10 minutes. */
+export const vpnAvailableTimeoutMs = 1_200_000;
+
 /**
  * Until the connection is `available`. AWS usually needs several minutes (the default limit is a
  * generous 20); `onPoll` sees `pending` and the time waited so far.
@@ -108,7 +111,7 @@ export async function waitForVpnConnectionAvailable(
 			return { state: found?.State, value: found };
 		},
 		(state) => state === 'available' || state === 'deleting' || state === 'deleted',
-		{ defaultTimeoutMs: 1_200_000, ...options },
+		{ defaultTimeoutMs: vpnAvailableTimeoutMs, ...options },
 	)) as VpnConnection;
 	if (connection.State !== 'available') {
 		throw new VpnConnectionGoneError(vpnConnectionId, connection.State ?? 'deleted');

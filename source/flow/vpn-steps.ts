@@ -19,6 +19,7 @@ import {
 	staticRoutesOf,
 	tunnelOutsideIps,
 	VpnConnectionGoneError,
+	vpnAvailableTimeoutMs,
 	waitForVpnConnectionAvailable,
 } from '../aws/vpn-connection.js';
 import {
@@ -434,9 +435,6 @@ function connectionRecord(
 		tunnels,
 	});
 }
-
-/** waitForVpnConnectionAvailable's own limit (20 min), unless the run's timings set one. */
-const vpnAvailableTimeoutMs = 1_200_000;
 
 /** Waits with a line per minute ("pending, 3 min so far") rather than one per poll. */
 function vpnWait(ctx: StepContext): WaitOptions {
