@@ -14,40 +14,47 @@
  * one `down` entry: phase 2 missing for that flow.
  */
 import type { IpsecSa, ParseResult } from '../../model.js';
-import { cleanOutputLines } from '../shared/clean-output.js';
+import { cleanLineAt, cleanOutputLines, needsCleaningPass } from '../shared/clean-output.js';
 import { isIpAddress, isZeroHex, parseInteger } from '../shared/field-values.js';
 import { literalMatcher } from '../shared/known-lines.js';
 import { type DirectionalSa, pairSas } from '../shared/sa-pairs.js';
 import { transformOf } from './algorithms.js';
 
 /**
- * The same pattern without its `^`, sticky: tried at `lastIndex`, i.e. at the first non-blank character
- * of a line, so lines are not trimmed into new strings (45,000 lines at 1,000 tunnels).
+ * Lines are cleaned and read where they stand in the output (cleanLineAt; from their first non-blank
+ * character to the next `\n`), not cut out into one string each (48,000 lines at 1,000 tunnels). So each pattern is
+ * written for a line and turned into one that runs inside the text: without its `^` and sticky (tried at
+ * `lastIndex`), `\s` kept from crossing into the next line (`[^\S\n]`: a line holds no `\n`, so the same
+ * characters), and a final `$` made "at the end of the line" (`(?![^\n])`). Same answers as the line
+ * pattern on the line alone. The patterns below have no `\s` inside a character class.
  */
-function atStart(pattern: RegExp): RegExp {
-	return new RegExp(pattern.source.replace(/^\^/, ''), `${pattern.flags}y`);
+function inText(pattern: RegExp): RegExp {
+	const source = pattern.source.replace(/^\^/, '').replace(/\\s/g, '[^\\S\\n]').replace(/\$$/, '(?![^\\n])');
+	return new RegExp(source, `${pattern.flags}y`);
 }
 
-function execAt(pattern: RegExp, line: string, at: number): RegExpExecArray | null {
+function execAt(pattern: RegExp, text: string, at: number): RegExpExecArray | null {
 	pattern.lastIndex = at;
-	return pattern.exec(line);
+	return pattern.exec(text);
 }
 
-function testAt(pattern: RegExp, line: string, at: number): boolean {
+function testAt(pattern: RegExp, text: string, at: number): boolean {
 	pattern.lastIndex = at;
-	return pattern.test(line);
+	return pattern.test(text);
 }
+
+type LineTest = (text: string, at: number, end: number) => boolean;
 
 const stickyTest =
-	(pattern: RegExp) =>
-	(line: string, at: number): boolean =>
-		testAt(pattern, line, at);
+	(pattern: RegExp): LineTest =>
+	(text, at) =>
+		testAt(pattern, text, at);
 
 /**
  * Lines understood and of no use to the status model, by their first word (lower case): most lines are
- * recognised without running a regular expression, which keeps 1,000 tunnels (45,000 lines) fast.
+ * recognised without running a regular expression, which keeps 1,000 tunnels (48,000 lines) fast.
  */
-const KNOWN_BY_HEAD = new Map<string, (line: string, at: number) => boolean>(
+const KNOWN_BY_HEAD = new Map<string, LineTest>(
 	Object.entries({
 		crypto: /^Crypto map tag\b/i,
 		local: /^local\s+ident\s+\(/i,
@@ -68,16 +75,14 @@ const KNOWN_BY_HEAD = new Map<string, (line: string, at: number) => boolean>(
 		outbound: /^outbound (?:ah|pcp) sas:$/i,
 		ecn: /^ECN\b/i,
 		kilobyte: /^Kilobyte Volume Rekey has been disabled$/i,
-	}).map(([head, pattern]) => [head, literalMatcher(pattern) ?? stickyTest(atStart(pattern))]),
+	}).map(([head, pattern]) => [head, literalMatcher(pattern) ?? stickyTest(inText(pattern))]),
 );
 
 /**
- * First words as IOS prints them (lower case, capitalised, upper case), keyed by length and first
- * character, each with the head it stands for: a line's head is found by comparing in place, without a
- * new string per line.
+ * The heads the parser tells apart, by length: a line's head is found by comparing its first word in
+ * place (ASCII letters folded to lower case), without a new string per line.
  */
-const PRINTED_HEADS = new Map<number, string[]>();
-const printedKey = (length: number, firstCode: number) => length * 65_536 + firstCode;
+const HEADS_BY_LENGTH: string[][] = [];
 for (const head of [
 	...KNOWN_BY_HEAD.keys(),
 	'interface:',
@@ -89,50 +94,48 @@ for (const head of [
 	'sa',
 	'status:',
 ]) {
-	const spellings = new Set([head, head.charAt(0).toUpperCase() + head.slice(1), head.toUpperCase()]);
-	for (const printed of spellings) {
-		const key = printedKey(printed.length, printed.charCodeAt(0));
-		const list = PRINTED_HEADS.get(key) ?? [];
-		list.push(printed, head);
-		PRINTED_HEADS.set(key, list);
-	}
+	HEADS_BY_LENGTH[head.length] ??= [];
+	HEADS_BY_LENGTH[head.length]!.push(head);
 }
 
-/** Whether `word` is written in `line` from `at` on. */
-function wordAt(line: string, at: number, word: string): boolean {
-	for (let index = 0; index < word.length; index += 1)
-		if (line.charCodeAt(at + index) !== word.charCodeAt(index)) return false;
+/** Whether `head` (lower case) is written in `text` from `at` on, in any case. */
+function headAt(text: string, at: number, head: string): boolean {
+	for (let index = 0; index < head.length; index += 1) {
+		const want = head.charCodeAt(index);
+		const code = text.charCodeAt(at + index);
+		if (code !== want && !(want >= 97 && want <= 122 && (code | 32) === want)) return false;
+	}
 	return true;
 }
 
-/** The first word of the line from `at` (its first non-blank character), lower case. */
-function headOf(line: string, at: number): string {
-	let space = line.indexOf(' ', at);
-	if (space < 0) space = line.length;
-	const candidates = PRINTED_HEADS.get(printedKey(space - at, line.charCodeAt(at)));
+/** The first word of the line from `at` (its first non-blank character) to `end`, lower case. */
+function headOf(text: string, at: number, end: number): string {
+	let space = text.indexOf(' ', at);
+	if (space < 0 || space > end) space = end;
+	const candidates = HEADS_BY_LENGTH[space - at];
 	if (candidates !== undefined)
-		for (let index = 0; index < candidates.length; index += 2)
-			if (wordAt(line, at, candidates[index]!)) return candidates[index + 1]!;
-	return line.slice(at, space).toLowerCase();
+		for (let index = 0; index < candidates.length; index += 1)
+			if (headAt(text, at, candidates[index]!)) return candidates[index]!;
+	return text.slice(at, space).toLowerCase();
 }
 
-function isKnown(line: string, at: number, head: string): boolean {
+function isKnown(text: string, at: number, end: number, head: string): boolean {
 	const known = KNOWN_BY_HEAD.get(head);
-	return known?.(line, at) ?? false;
+	return known?.(text, at, end) ?? false;
 }
 
 // Hoisted: a regular expression literal makes a new RegExp object each time it is evaluated.
 const SPI_TEXT = /^(0x[0-9a-f]{1,8})(?:\(\d+\))?$/i;
-const PACKET_COUNTER = atStart(/^#pkts (encaps|decaps):\s*(\d+)/i);
-const CRYPTO_ENDPOINTS = atStart(
+const PACKET_COUNTER = inText(/^#pkts (encaps|decaps):\s*(\d+)/i);
+const CRYPTO_ENDPOINTS = inText(
 	/^(?:local crypto endpt\.:\s*(\S+?),)?\s*(?:remote crypto endpt\.:\s*(\S+))?$/i,
 );
-const CURRENT_OUTBOUND_SPI = atStart(/^current outbound spi:\s*(\S+)$/i);
-const SA_LIST = atStart(/^(?:inbound|outbound) (?:esp|ah|pcp) sas:$/i);
-const SA_TIMING = atStart(/^sa timing: remaining key lifetime \((?:k\/)?sec\):\s*\((?:\d+\/)?(\d+)\)$/i);
-const STATUS_ACTIVE = atStart(/^Status:\s*ACTIVE\b/i);
-const PROTECTED_VRF = atStart(/^protected vrf:/i);
-const CURRENT_PEER = atStart(/^current_peer\s+(\S+?)(?:\s+port\s+(\d{1,5}))?$/i);
+const CURRENT_OUTBOUND_SPI = inText(/^current outbound spi:\s*(\S+)$/i);
+const SA_LIST = inText(/^(?:inbound|outbound) (?:esp|ah|pcp) sas:$/i);
+const SA_TIMING = inText(/^sa timing: remaining key lifetime \((?:k\/)?sec\):\s*\((?:\d+\/)?(\d+)\)$/i);
+const STATUS_ACTIVE = inText(/^Status:\s*ACTIVE\b/i);
+const PROTECTED_VRF = inText(/^protected vrf:/i);
+const CURRENT_PEER = inText(/^current_peer\s+(\S+?)(?:\s+port\s+(\d{1,5}))?$/i);
 
 type Direction = 'in' | 'out' | 'other';
 
@@ -145,6 +148,10 @@ type Flow = {
 	currentOutboundSpi?: string;
 	inbound: DirectionalSa[];
 	outbound: DirectionalSa[];
+	/**
+	 * The flow's lines, for `unparsed` if no peer shows up; once the peer is known, no longer kept (the
+	 * flow gives entries whatever follows).
+	 */
 	lines: string[];
 };
 
@@ -169,7 +176,6 @@ function entriesOf(flow: Flow): IpsecSa[] | undefined {
 }
 
 export function parseIpsecSa(output: string): ParseResult {
-	const lines = cleanOutputLines(output);
 	const ipsec: IpsecSa[] = [];
 	const unparsed: string[] = [];
 	let currentInterface: string | undefined;
@@ -193,8 +199,8 @@ export function parseIpsecSa(output: string): ParseResult {
 		return flow;
 	};
 
-	/** Reads one line of a flow sub-block; false when the line is not understood. */
-	const readFlowLine = (current: Flow, text: string, at: number, head: string): boolean => {
+	/** Reads one line of a flow sub-block, `text` from `at` to `end`; false when it is not understood. */
+	const readFlowLine = (current: Flow, text: string, at: number, end: number, head: string): boolean => {
 		switch (head) {
 			case '#pkts': {
 				const counter = execAt(PACKET_COUNTER, text, at);
@@ -204,7 +210,7 @@ export function parseIpsecSa(output: string): ParseResult {
 					else current.packetsIn = value;
 					return true;
 				}
-				return isKnown(text, at, head);
+				return isKnown(text, at, end, head);
 			}
 			case 'local':
 			case 'remote': {
@@ -214,7 +220,7 @@ export function parseIpsecSa(output: string): ParseResult {
 					if (endpoints[2] !== undefined && isIpAddress(endpoints[2])) current.remoteEndpoint = endpoints[2];
 					return true;
 				}
-				return isKnown(text, at, head);
+				return isKnown(text, at, end, head);
 			}
 			case 'current': {
 				const outboundSpi = execAt(CURRENT_OUTBOUND_SPI, text, at);
@@ -233,7 +239,7 @@ export function parseIpsecSa(output: string): ParseResult {
 				return true;
 			}
 			case 'spi:': {
-				const spi = direction === 'other' ? undefined : spiOf(text.slice(at + 4));
+				const spi = direction === 'other' ? undefined : spiOf(text.slice(at + 4, end));
 				if (spi === undefined) return false;
 				sa = { spi };
 				(direction === 'in' ? current.inbound : current.outbound).push(sa);
@@ -241,7 +247,7 @@ export function parseIpsecSa(output: string): ParseResult {
 			}
 			case 'transform:': {
 				if (!sa) return false;
-				const { encryption, integrity } = transformOf(text.slice(at + 10));
+				const { encryption, integrity } = transformOf(text.slice(at + 10, end));
 				if (encryption !== undefined) sa.encryption = encryption;
 				if (integrity !== undefined) sa.integrity = integrity;
 				return true;
@@ -259,32 +265,30 @@ export function parseIpsecSa(output: string): ParseResult {
 				return true;
 			}
 			default:
-				return isKnown(text, at, head);
+				return isKnown(text, at, end, head);
 		}
 	};
 
-	for (let index = 0; index < lines.length; index += 1) {
-		const line = lines[index]!;
-		// Lines are read from their first non-blank character (cleanOutputLines removed trailing blanks);
-		// one starting with any other white space goes through String.prototype.trim.
-		let text = line;
-		let at = 0;
-		while (at < line.length && (line.charCodeAt(at) === 32 || line.charCodeAt(at) === 9)) at += 1;
-		if (at < line.length && line.charCodeAt(at) > 127) {
-			text = line.trim();
-			at = 0;
-		}
-		if (at >= text.length) continue;
-		const head = headOf(text, at);
+	/** Keeps a flow's line while it may still end in `unparsed`. */
+	const keep = (target: Flow, text: string, start: number, end: number) => {
+		if (target.peer === undefined) target.lines.push(text.slice(start, end));
+	};
+
+	/**
+	 * One line: `text` from `at` (first non-blank character) to `end`; the line as printed is `line`
+	 * from `start` to `stop`.
+	 */
+	const readLine = (text: string, at: number, end: number, line: string, start: number, stop: number) => {
+		const head = headOf(text, at, end);
 		if (head === 'interface:') {
 			close();
-			currentInterface = text.slice(at + 10).trim() || undefined;
-			continue;
+			currentInterface = text.slice(at + 10, end).trim() || undefined;
+			return;
 		}
 		if (head === 'protected' && testAt(PROTECTED_VRF, text, at)) {
 			close();
-			openFlow().lines.push(line);
-			continue;
+			keep(openFlow(), line, start, stop);
+			return;
 		}
 		if (head === 'current_peer') {
 			const peer = execAt(CURRENT_PEER, text, at);
@@ -294,17 +298,54 @@ export function parseIpsecSa(output: string): ParseResult {
 					openFlow();
 				}
 				const target = flow!;
+				keep(target, line, start, stop);
 				target.peer = peer[1]!;
-				target.lines.push(line);
-				continue;
+				return;
 			}
 		}
 		if (!flow) {
-			if (!isKnown(text, at, head)) unparsed.push(line);
-			continue;
+			if (!isKnown(text, at, end, head)) unparsed.push(line.slice(start, stop));
+			return;
 		}
-		if (readFlowLine(flow, text, at, head)) flow.lines.push(line);
-		else unparsed.push(line);
+		if (readFlowLine(flow, text, at, end, head)) keep(flow, line, start, stop);
+		else unparsed.push(line.slice(start, stop));
+	};
+
+	/** A line that is a string of its own (cleaned): read from its first non-blank character. */
+	const readOwnLine = (line: string) => {
+		let first = 0;
+		while (first < line.length && (line.charCodeAt(first) === 32 || line.charCodeAt(first) === 9)) first += 1;
+		if (first < line.length) readPrinted(line, 0, first, line.length);
+	};
+	/** The line `text` from `start` to `end`, not blank, `first` its first non-blank character. */
+	const readPrinted = (text: string, start: number, first: number, end: number) => {
+		// A line starting with white space other than blanks goes through String.prototype.trim.
+		if (text.charCodeAt(first) > 127) {
+			const trimmed = text.slice(start, end).trim();
+			if (trimmed !== '') readLine(trimmed, 0, trimmed.length, text, start, end);
+		} else readLine(text, first, end, text, start, end);
+	};
+
+	const text = String(output);
+	if (needsCleaningPass(text)) for (const line of cleanOutputLines(text)) readOwnLine(line);
+	else {
+		const length = text.length;
+		let nextDashes = text.indexOf('--');
+		let start = 0;
+		while (start < length) {
+			let end = text.indexOf('\n', start);
+			if (end < 0) end = length;
+			if (nextDashes >= 0 && nextDashes < start) nextDashes = text.indexOf('--', start);
+			let first = start;
+			while (first < end && (text.charCodeAt(first) === 32 || text.charCodeAt(first) === 9)) first += 1;
+			// Blank lines carry nothing (and cleaning keeps them blank).
+			if (first < end) {
+				const visible = cleanLineAt(text, start, end, first, nextDashes >= 0 && nextDashes < end);
+				if (visible === null) readPrinted(text, start, first, end);
+				else if (visible !== undefined) readOwnLine(visible);
+			}
+			start = end + 1;
+		}
 	}
 	close();
 	return { ipsec, unparsed };

@@ -183,6 +183,42 @@ export function cleanOutputLines(raw: string): string[] {
 	return lines;
 }
 
+/**
+ * For parsers that walk a text's lines in place (indexOf) and clean them as they go, without
+ * materialising them (cleanOutputLines on a big output is one string per line and an array to hold
+ * them). First, whether the text needs a whole cleaning pass (escapes, controls, CR, BS): if so, walk
+ * cleanOutputLines(text) instead.
+ */
+export function needsCleaningPass(text: string): boolean {
+	return text.includes('\x1b') || text.includes('\r') || text.includes('\b') || hasOtherControl(text);
+}
+
+/**
+ * Then, for a line of a text that needs no cleaning pass: the line is `text` from `start` to `end` (no
+ * `\n`), `first` its first character that is not a space or a tab, `dashes` whether `--` occurs in it
+ * (a pager prompt). Answers `null` when the line is shown as it stands (the usual case, decided
+ * without cutting it out), otherwise what cleanOutputLines shows instead: the visible line, or
+ * undefined for a line it drops (a prompt, an echoed command). Blank lines are left to the caller:
+ * cleanOutputLines keeps them except at the end.
+ */
+export function cleanLineAt(
+	text: string,
+	start: number,
+	end: number,
+	first: number,
+	dashes: boolean,
+): string | undefined | null {
+	if (
+		!dashes &&
+		!(end > start && mayEndInSpace(text.charCodeAt(end - 1))) &&
+		!mayBePromptOrEcho(text, first, end)
+	)
+		return null;
+	const line = text.slice(start, end);
+	const visible = visibleLine(line, false, false, dashes);
+	return visible === line ? null : visible;
+}
+
 /** Whitespace-separated tokens of a line. */
 export function tokensOf(line: string): string[] {
 	const trimmed = line.trim();

@@ -59,21 +59,24 @@ const isLetterCode = (code: number) => (code >= 65 && code <= 90) || (code >= 97
  * `$`, flags `i` at most → a function matching it at `at` by comparing characters, which is several
  * times faster than running the expression. Undefined for any other pattern (run the expression).
  * Same answers: without the `u` flag, `i` folds an ASCII letter only with the other ASCII case.
+ * `end` (default: the text's length) is where the line ends, for a line read inside a bigger text.
  */
-export function literalMatcher(pattern: RegExp): ((text: string, at: number) => boolean) | undefined {
+export function literalMatcher(
+	pattern: RegExp,
+): ((text: string, at: number, end?: number) => boolean) | undefined {
 	if (pattern.flags !== '' && pattern.flags !== 'i') return undefined;
 	const ignoreCase = pattern.flags === 'i';
 	const source = pattern.source;
 	if (!source.startsWith('^')) return undefined;
 	let literal = '';
-	let end: 'none' | 'boundary' | 'end' = 'none';
+	let ending: 'none' | 'boundary' | 'end' = 'none';
 	for (let index = 1; index < source.length; index += 1) {
 		const character = source[index]!;
 		if (character === '\\') {
 			const next = source[index + 1];
 			if (next === undefined) return undefined;
 			if (next === 'b' && index + 2 === source.length) {
-				end = 'boundary';
+				ending = 'boundary';
 				break;
 			}
 			if (/[A-Za-z0-9]/.test(next)) return undefined;
@@ -82,7 +85,7 @@ export function literalMatcher(pattern: RegExp): ((text: string, at: number) => 
 			continue;
 		}
 		if (character === '$' && index + 1 === source.length) {
-			end = 'end';
+			ending = 'end';
 			break;
 		}
 		if ('.*+?()[]{}|^$'.includes(character) || character.charCodeAt(0) > 127) return undefined;
@@ -91,8 +94,8 @@ export function literalMatcher(pattern: RegExp): ((text: string, at: number) => 
 	if (literal === '') return undefined;
 	const codes = Array.from(literal, (character) => character.charCodeAt(0));
 	const lastIsWord = isWordCode(codes[codes.length - 1]!);
-	return (text, at) => {
-		if (text.length - at < codes.length) return false;
+	return (text, at, end = text.length) => {
+		if (end - at < codes.length) return false;
 		for (let index = 0; index < codes.length; index += 1) {
 			const want = codes[index]!;
 			const code = text.charCodeAt(at + index);
@@ -100,8 +103,8 @@ export function literalMatcher(pattern: RegExp): ((text: string, at: number) => 
 			if (!ignoreCase || !isLetterCode(want) || (code | 32) !== (want | 32)) return false;
 		}
 		const after = at + codes.length;
-		if (end === 'end') return after === text.length;
-		if (end === 'boundary') return lastIsWord !== (after < text.length && isWordCode(text.charCodeAt(after)));
+		if (ending === 'end') return after === end;
+		if (ending === 'boundary') return lastIsWord !== (after < end && isWordCode(text.charCodeAt(after)));
 		return true;
 	};
 }
