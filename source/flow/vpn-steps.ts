@@ -190,9 +190,16 @@ const customerGatewayStep: Step = {
 			(gateway) => gateway.CustomerGatewayId,
 			isLiveCustomerGateway,
 		);
-		if (found) return found;
-		// AWS hands back an existing gateway for the same address and ASN: show that in the plan too.
 		const wanted = customerGatewayWanted(ctx.answers);
+		const gateway = found?.aws as CustomerGateway | undefined;
+		// One that was not ours and no longer fits is not replaced (that would delete someone's gateway):
+		// it is simply not the one wanted any more.
+		const stale =
+			found !== undefined &&
+			!found.created &&
+			(gateway?.IpAddress !== wanted.ipAddress || customerGatewayAsn(gateway) !== wanted.bgpAsn);
+		if (found && !stale) return found;
+		// AWS hands back an existing gateway for the same address and ASN: show that in the plan too.
 		const same = await findCustomerGatewayByAddress(ctx.ec2, wanted.ipAddress, wanted.bgpAsn, call(ctx));
 		return same?.CustomerGatewayId
 			? {

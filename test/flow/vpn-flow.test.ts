@@ -574,6 +574,31 @@ describe('single-aws-vpn on the sandbox', () => {
 			id: existingId,
 			created: false,
 		});
+		// The router moves to another address: kakehashi makes its own gateway and leaves that one alone.
+		const moved = vpnAnswers(stack, {}, '198.51.100.37');
+		const replan = await planFlow({ ec2, answers: moved, state: (await loadState(statePath))! });
+		expect(replan.changes.slice(-2).map((change) => [change.kind, change.action])).toEqual([
+			['customer-gateway', 'create'],
+			['vpn-connection', 'replace'],
+		]);
+		await applyFlow({ ec2, answers: moved, statePath, timings: fastFlowTimings });
+		await expectOneOfEach(stack, statePath);
+		const ownGateway = (await vpnResources(stack))['customer-gateway'][0];
+		expect(ownGateway?.IpAddress).toBe('198.51.100.37');
+		expect(
+			(await ec2.send(new DescribeCustomerGatewaysCommand({ CustomerGatewayIds: [existingId!] })))
+				.CustomerGateways?.[0]?.State,
+		).toBe('available');
+		// Put it back on the shared one, so destroy meets a gateway that is not ours.
+		await applyFlow({ ec2, answers, statePath, timings: fastFlowTimings });
+		expect(
+			(
+				await ec2.send(
+					new DescribeCustomerGatewaysCommand({ CustomerGatewayIds: [ownGateway!.CustomerGatewayId!] }),
+				)
+			).CustomerGateways?.[0]?.State,
+		).toBe('deleted');
+
 		const destroyed = await destroyFlow({ ec2, statePath, timings: fastFlowTimings });
 		expect(destroyed.failed).toEqual([]);
 		expect(destroyed.kept).toEqual([expect.objectContaining({ kind: 'customer-gateway', id: existingId })]);
