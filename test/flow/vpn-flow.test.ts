@@ -6,6 +6,7 @@ import {
 	DescribeSecurityGroupsCommand,
 	DescribeVpnConnectionsCommand,
 	DescribeVpnGatewaysCommand,
+	DisableVgwRoutePropagationCommand,
 	type EC2Client,
 	type TunnelOption,
 } from '@aws-sdk/client-ec2';
@@ -297,6 +298,20 @@ describe('single-aws-vpn on the sandbox', () => {
 		await applyFlow({ ec2, answers, statePath, timings: fastFlowTimings });
 		expect(mutations.slice(before)).toEqual([]);
 		await expectOneOfEach(stack, statePath);
+
+		// Propagation turned off by hand: the plan says so, apply turns it on again.
+		await ec2.send(
+			new DisableVgwRoutePropagationCommand({ RouteTableId: routeTableId, GatewayId: gateway.VpnGatewayId }),
+		);
+		const drifted = await planFlow({ ec2, answers, state: (await loadState(statePath))! });
+		expect(drifted.changes.find((change) => change.kind === 'vpn-gateway')).toMatchObject({
+			action: 'keep',
+			note: `route propagation to enable on route table ${routeTableId}`,
+		});
+		await applyFlow({ ec2, answers, statePath, timings: fastFlowTimings });
+		const reenabled = (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [routeTableId!] })))
+			.RouteTables?.[0];
+		expect(reenabled?.PropagatingVgws).toEqual([{ GatewayId: gateway.VpnGatewayId }]);
 
 		// Another Amazon-side ASN: the gateway and the connection over it are replaced, the rest kept.
 		const otherAsn = vpnAnswers(stack, { vpn: { amazonSideAsn: 64600 } });
