@@ -3,6 +3,8 @@
  * appliance instance with a dated name, tagged with the stack and recorded in the state file as an
  * `image` (so `destroy` removes it), waited for until available, and the guide's warning: an instance
  * rebuilt from it gets a new MAC and IP, so virtual links and licences must be registered again.
+ * The image's snapshots are recorded too (before the image: destroy deregisters it first, then deletes
+ * them), since AWS keeps and bills them after DeregisterImage.
  */
 import { CreateImageCommand, DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { tagSpecifications } from '../aws/stack-tags.js';
@@ -53,7 +55,7 @@ async function waitAvailable(
 	ec2: EC2Client,
 	imageId: string,
 	options: { timeoutMs: number; intervalMs: number; onState: (state: string) => void },
-): Promise<{ state: string; reason?: string }> {
+): Promise<{ state: string; reason?: string; snapshotIds: string[] }> {
 	const deadline = Date.now() + options.timeoutMs;
 	let last = '';
 	for (;;) {
@@ -62,10 +64,17 @@ async function waitAvailable(
 		const state = image?.State ?? 'pending';
 		if (state !== last) options.onState(state);
 		last = state;
-		if (state === 'available') return { state };
+		const snapshotIds = (image?.BlockDeviceMappings ?? []).flatMap((mapping) =>
+			mapping.Ebs?.SnapshotId ? [mapping.Ebs.SnapshotId] : [],
+		);
+		if (state === 'available') return { state, snapshotIds };
 		if (state === 'failed' || state === 'invalid' || state === 'deregistered' || state === 'error')
-			return { state, ...(image?.StateReason?.Message ? { reason: image.StateReason.Message } : {}) };
-		if (Date.now() > deadline) return { state };
+			return {
+				state,
+				snapshotIds,
+				...(image?.StateReason?.Message ? { reason: image.StateReason.Message } : {}),
+			};
+		if (Date.now() > deadline) return { state, snapshotIds };
 		await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
 	}
 }
@@ -89,17 +98,27 @@ export async function backupCommand(options: BackupCommandOptions, io: CommandIo
 		{ region: state?.region },
 	);
 	try {
-		const name = backupImageName(source.name, new Date());
-		io.stderr.write(`${t('backup.creating', { name, instance: source.instanceId })}\n`);
-		const created = await backend.ec2.send(
-			new CreateImageCommand({
-				InstanceId: source.instanceId,
-				Name: name,
-				Description: `kakehashi backup of ${source.name} (${source.instanceId})`,
-				NoReboot: options.reboot !== true,
-				TagSpecifications: tagSpecifications('image', { stack: state!.stack, name }),
-			}),
-		);
+		const base = backupImageName(source.name, new Date());
+		let name = base;
+		let created: { ImageId?: string } | undefined;
+		// a second backup within the same minute: the name is taken, so number it
+		for (let attempt = 2; !created; attempt++) {
+			io.stderr.write(`${t('backup.creating', { name, instance: source.instanceId })}\n`);
+			try {
+				created = await backend.ec2.send(
+					new CreateImageCommand({
+						InstanceId: source.instanceId,
+						Name: name,
+						Description: `kakehashi backup of ${source.name} (${source.instanceId})`,
+						NoReboot: options.reboot !== true,
+						TagSpecifications: tagSpecifications('image', { stack: state!.stack, name }),
+					}),
+				);
+			} catch (error) {
+				if ((error as { name?: string }).name !== 'InvalidAMIName.Duplicate' || attempt > 9) throw error;
+				name = `${base}-${attempt}`;
+			}
+		}
 		const imageId = created.ImageId;
 		if (!imageId) throw new OperationError(t('backup.failed', { imageId: '-', state: 'none', reason: '' }));
 		// recorded at once: destroy removes it even if this command is interrupted while waiting
@@ -112,7 +131,10 @@ export async function backupCommand(options: BackupCommandOptions, io: CommandIo
 		const outcome = await waitAvailable(backend.ec2, imageId, {
 			timeoutMs: timeoutSeconds * 1000,
 			intervalMs,
-			onState: (imageState) => io.stderr.write(`${t('backup.waiting', { imageId, state: imageState })}\n`),
+			onState: (imageState) => {
+				if (imageState !== 'available')
+					io.stderr.write(`${t('backup.waiting', { imageId, state: imageState })}\n`);
+			},
 		});
 		if (outcome.state !== 'available') {
 			if (outcome.state === 'pending')
@@ -126,6 +148,17 @@ export async function backupCommand(options: BackupCommandOptions, io: CommandIo
 					reason: outcome.reason ? ` (${outcome.reason})` : '',
 				}),
 			);
+		}
+		// the image's snapshots cost money after DeregisterImage: record them too, before the image in the
+		// list, since destroy walks it backwards (the image goes first, then its snapshots)
+		if (outcome.snapshotIds.length > 0) {
+			const latest = (await loadState(options.state)) ?? state!;
+			const at = latest.resources.findIndex((item) => item.kind === 'image' && item.id === imageId);
+			const records = outcome.snapshotIds
+				.filter((id) => !latest.resources.some((item) => item.kind === 'snapshot' && item.id === id))
+				.map((id) => ({ kind: 'snapshot' as const, id, name, created: true }));
+			latest.resources.splice(at < 0 ? latest.resources.length : at, 0, ...records);
+			await saveState(options.state, latest);
 		}
 		io.stderr.write(`! ${t('backup.warning')}\n`);
 		if (options.json) printJson(io, { imageId, name });

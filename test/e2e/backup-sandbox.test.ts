@@ -126,6 +126,11 @@ describe('kakehashi backup against the sandbox', () => {
 			name: result.name,
 			created: true,
 		});
+		// its snapshot is recorded before it: destroy (walking backwards) deregisters the image first
+		const snapshotId = images[0]?.BlockDeviceMappings?.[0]?.Ebs?.SnapshotId;
+		expect(snapshotId).toMatch(/^snap-/);
+		const kinds = saved.resources.map((item) => `${item.kind}:${item.id}`);
+		expect(kinds.indexOf(`snapshot:${snapshotId}`)).toBe(kinds.indexOf(`image:${result.imageId}`) - 1);
 	});
 
 	it('exits with a usage error when the state file records no appliance', async () => {
