@@ -164,9 +164,38 @@ function tunnelState(phase1: Phase1State, phase2: Phase2State, bgp: TunnelBgp | 
 
 const byAddress = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
+const tunnelKey = (name: string) => String(name).trim().toLowerCase();
+
+/**
+ * Some outputs name the tunnel and not the peer: Yamaha RTX `show status tunnel` gives each tunnel
+ * interface's state and counters with an empty `peer` and `tunnel: 'TUNNEL[1]'`. Such an entry joins
+ * the peer whose IPsec SAs name the same tunnel (`show ipsec sa` prints `tun[0001]esp` beside the
+ * peer), by that name only, never by position. One that no peer's SA names, or that two peers' SAs
+ * name, stays without a peer.
+ */
+function foldPeerlessByTunnel(sas: readonly IpsecSa[]): readonly IpsecSa[] {
+	const peersByTunnel = new Map<string, Set<string>>();
+	for (const sa of sas) {
+		const peer = normalizePeer(sa.peer ?? '');
+		if (peer === '' || typeof sa.tunnel !== 'string' || sa.tunnel.trim() === '') continue;
+		const key = tunnelKey(sa.tunnel);
+		const peers = peersByTunnel.get(key) ?? new Set<string>();
+		peers.add(peer);
+		peersByTunnel.set(key, peers);
+	}
+	if (peersByTunnel.size === 0) return sas;
+	return sas.map((sa) => {
+		if (normalizePeer(sa.peer ?? '') !== '' || typeof sa.tunnel !== 'string') return sa;
+		const peers = peersByTunnel.get(tunnelKey(sa.tunnel));
+		if (peers?.size !== 1) return sa;
+		const [peer] = peers;
+		return { ...sa, peer: peer! };
+	});
+}
+
 export function joinTunnels(snapshot: StatusSnapshot, context: TunnelContext = {}): TunnelRow[] {
 	const ikeByPeer = groupBy(snapshot.ike, (sa) => normalizePeer(sa.peer));
-	const ipsecByPeer = groupBy(snapshot.ipsec, (sa) => normalizePeer(sa.peer));
+	const ipsecByPeer = groupBy(foldPeerlessByTunnel(listOf(snapshot.ipsec)), (sa) => normalizePeer(sa.peer));
 	const awsByPeer = groupBy(snapshot.aws, (tunnel) => normalizePeer(tunnel.outsideIp));
 	const bgpByNeighbor = new Map<string, BgpNeighbor>();
 	for (const neighbor of listOf(snapshot.bgp)) {
