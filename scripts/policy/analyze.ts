@@ -357,6 +357,32 @@ export function analyzePolicies(options: AnalyzeOptions = {}): GeneratedPolicies
 			.map((call) => ({ service: call.service, operation: call.operation, ...input }));
 	};
 
+	/**
+	 * A command class used as a value other than `new X(…)` (kept in a table, handed to a helper that
+	 * constructs it): it may be sent, so it counts, without input (so without implied permissions).
+	 */
+	const commandMentionedAt = (node: ts.Node): AwsCall[] => {
+		if (!ts.isIdentifier(node) || !/Command$/.test(node.text)) return [];
+		const parent = node.parent;
+		if (ts.isNewExpression(parent) && parent.expression === node) return []; // counted with its input
+		if (ts.isImportSpecifier(parent) || ts.isExportSpecifier(parent) || ts.isImportClause(parent)) return [];
+		for (let at: ts.Node | undefined = parent; at && !ts.isSourceFile(at); at = at.parent) {
+			if (ts.isTypeNode(at) || ts.isImportDeclaration(at)) return []; // a type, not a value
+		}
+		const symbol = resolveSymbol(checker.getSymbolAtLocation(node));
+		const sdk = symbol ? sdkExportOf(symbol) : undefined;
+		const client = sdk ? /^client-(.+)$/.exec(sdk.pkg)?.[1] : undefined;
+		if (!sdk || !client || !(symbol && symbol.flags & ts.SymbolFlags.Class)) return [];
+		return [
+			{
+				service: client,
+				operation: sdk.name.replace(/Command$/, ''),
+				inputProps: new Set(),
+				inputStrings: new Map(),
+			},
+		];
+	};
+
 	// 1. units, their children, their references and their AWS calls
 	for (const file of program.getSourceFiles()) {
 		if (!walkedFile(file)) continue;
@@ -388,7 +414,7 @@ export function analyzePolicies(options: AnalyzeOptions = {}): GeneratedPolicies
 					if (target && target !== current.node) current.refs.add(target);
 				}
 			}
-			for (const call of awsCallsAt(node)) {
+			for (const call of [...awsCallsAt(node), ...commandMentionedAt(node)]) {
 				current.calls.push(call);
 				iamActionFor(call.service, call.operation, where(node)); // fail early on an unknown operation
 			}

@@ -148,7 +148,7 @@ describe('the analyzer', () => {
 		await symlink(join(root, 'node_modules'), join(project, 'node_modules'));
 		const files: Record<string, string> = {
 			'source/aws/vpc.ts': `
-import { CreateVpcCommand, DeleteVpcCommand, type EC2Client, paginateDescribeVpcs, waitUntilInstanceRunning } from '@aws-sdk/client-ec2';
+import { CreateVpcCommand, DeleteVpcCommand, DescribeSubnetsCommand, type EC2Client, paginateDescribeVpcs, waitUntilInstanceRunning } from '@aws-sdk/client-ec2';
 export async function createVpc(ec2: EC2Client) {
 	await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16', TagSpecifications: [] }));
 }
@@ -157,6 +157,10 @@ export async function listVpcs(ec2: EC2Client) {
 }
 export async function waitRunning(ec2: EC2Client) {
 	await waitUntilInstanceRunning({ client: ec2, maxWaitTime: 60 }, { InstanceIds: ['i-1'] });
+}
+const probes = { subnets: DescribeSubnetsCommand };
+export async function probe(ec2: EC2Client) {
+	await ec2.send(new probes.subnets({}));
 }
 export async function neverUsed(ec2: EC2Client) {
 	await ec2.send(new DeleteVpcCommand({ VpcId: 'vpc-1' }));
@@ -176,10 +180,10 @@ export async function upload(body: Buffer) {
 `,
 			'source/flow/steps.ts': `
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { createVpc, listVpcs, waitRunning } from '../aws/vpc.js';
+import { createVpc, listVpcs, probe, waitRunning } from '../aws/vpc.js';
 import { createGateway } from '../aws/vpn.js';
 type Step = { run: (ec2: EC2Client) => Promise<unknown> };
-const vpcStep: Step = { run: async (ec2) => { await createVpc(ec2); await waitRunning(ec2); } };
+const vpcStep: Step = { run: async (ec2) => { await createVpc(ec2); await waitRunning(ec2); await probe(ec2); } };
 const vpnStep: Step = { run: (ec2) => createGateway(ec2) };
 export const networkSteps: Step[] = [vpcStep];
 export const vpnSteps: Step[] = [vpnStep];
@@ -235,6 +239,7 @@ export async function imageCommand(ec2: EC2Client) {
 		expect(Object.keys(single?.calls ?? {})).toEqual([
 			'ec2:CreateVpc',
 			'ec2:DescribeInstances', // waitUntilInstanceRunning sends DescribeInstances (read from the SDK)
+			'ec2:DescribeSubnets', // a command class kept in a table, constructed from there
 			'ec2:DescribeVpcs', // paginateDescribeVpcs
 		]);
 		expect(single?.calls['ec2:CreateVpc']).toEqual(['source/aws/vpc.ts#createVpc']);
@@ -245,6 +250,7 @@ export async function imageCommand(ec2: EC2Client) {
 		expect(Object.keys(withImport?.calls ?? {})).toEqual([
 			'ec2:CreateVpc',
 			'ec2:DescribeInstances',
+			'ec2:DescribeSubnets',
 			'ec2:DescribeVpcs',
 			'ec2:ImportSnapshot',
 			's3:AbortMultipartUpload',
