@@ -32,6 +32,8 @@ export const commonRoots: readonly CodeRef[] = [
 	'source/commands/monitor.tsx#monitorCommand',
 	'source/commands/destroy.ts#destroyCommand',
 	'source/commands/backup.ts#backupCommand',
+	'source/commands/config.ts#configCommand',
+	'source/commands/upgrade.ts#upgradeCommand',
 ];
 
 /** Commands that only a feature brings (reached with that feature on). */
@@ -76,6 +78,11 @@ export const gates: readonly Gate[] = [
 		code: 'source/flow/journey.ts#configureAwsVpn',
 		flows: ['single-aws-vpn'],
 		why: "the customer router's tunnels to AWS, configured from the VPN connection (runJourney's switch on the flow)",
+	},
+	{
+		code: 'source/commands/config.ts#awsVpnDesign',
+		flows: ['single-aws-vpn'],
+		why: "the customer router's configuration from DescribeVpnConnections (configCommand's switch on the flow)",
 	},
 	{
 		code: 'source/commands/monitor.tsx#monitorCommand.fetchTelemetry',
