@@ -14,7 +14,7 @@ import { awsDesign, tunnel1, tunnel2 } from './fixtures.js';
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'yamaha-rtx');
 const yamaha = drivers['yamaha-rtx'];
 const parserOf = (command: string) => {
-	const found = yamaha.commands.find((candidate) => candidate.command === command);
+	const found = yamaha?.commands.find((candidate) => candidate.command === command);
 	if (!found) throw new Error(`no yamaha-rtx command ${command}`);
 	return found.parse;
 };
