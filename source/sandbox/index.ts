@@ -321,7 +321,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 			world,
 			name,
 			dir: join(dir, 'routers', name),
-			...(options.systemTimings ? { timings: options.systemTimings } : {}),
+			// the appliance's 5-minute fail-safe period scaled down to one minute, as the sandbox's other waits are
+			timings: { failSafeMs: 60_000, ...options.systemTimings },
 		});
 	}
 	const appliance = await startAwplusRouter({
