@@ -1,79 +1,10 @@
 import { join } from 'node:path';
-import { render } from 'ink-testing-library';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Backend, openBackend } from '../../source/commands/backend.js';
-import { createWizardServices } from '../../source/commands/wizard.js';
-import { loadWizardFlow } from '../../source/flow/wizard-flow.js';
-import { createTranslator, type Lang } from '../../source/i18n/index.js';
-import { App } from '../../source/ui/app.js';
-import { I18nProvider } from '../../source/ui/i18n-context.js';
-import { tempDir } from '../e2e/cli-helpers.js';
-
-const enter = '\r';
-const backspace = '\x7f';
-const esc = '\x1b';
-
-type Rendered = ReturnType<typeof render>;
-
-async function waitFor(app: Rendered, text: string | RegExp, timeoutMs = 30_000): Promise<string> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const frame = app.lastFrame() ?? '';
-		if (typeof text === 'string' ? frame.includes(text) : text.test(frame)) {
-			// Ink subscribes a new screen's input handlers just after it draws it: let them settle,
-			// as a person reading the screen would
-			await new Promise((resolve) => setTimeout(resolve, 100));
-			return frame;
-		}
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(text)} in:\n${frame}`);
-		await new Promise((resolve) => setTimeout(resolve, 25));
-	}
-}
-
-async function press(app: Rendered, ...keys: string[]) {
-	for (const key of keys) {
-		app.stdin.write(key);
-		await new Promise((resolve) => setTimeout(resolve, 30));
-	}
-}
-
-/** Replace the current input's text, key by key as a user types. */
-async function retype(app: Rendered, value: string) {
-	await press(app, ...Array.from({ length: 40 }, () => backspace));
-	await press(app, value);
-}
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-	for (const cleanup of cleanups.splice(0)) await cleanup();
-});
-
-async function start(lang: Lang) {
-	const dir = await tempDir('kakehashi-wizard-');
-	const statePath = join(dir, 'kakehashi.state.json');
-	const backend: Backend = await openBackend({ sandbox: true, state: statePath }, {});
-	const services = createWizardServices(backend, {
-		statePath,
-		hostKeys: { knownHostsFile: join(dir, 'known_hosts') },
-		t: createTranslator(lang),
-		intervalMs: 500,
-	});
-	const app = render(
-		<I18nProvider lang={lang}>
-			<App services={services} loadFlow={loadWizardFlow} />
-		</I18nProvider>,
-	);
-	cleanups.push(async () => {
-		app.unmount();
-		await services.close();
-		await backend.close();
-	});
-	return { app, dir };
-}
+import { describe, expect, it } from 'vitest';
+import { enter, esc, press, retype, startWizard, waitFor } from './wizard-driver.js';
 
 describe('wizard driven by keystrokes against the sandbox', () => {
 	it('goes from the flow chooser through every step, plan and apply to a live panel with an established tunnel', async () => {
-		const { app, dir } = await start('en');
+		const { app, dir } = await startWizard('en');
 		await waitFor(app, 'What do you want to build?');
 		await press(app, enter);
 		await waitFor(app, 'Using the built-in sandbox');
@@ -139,7 +70,7 @@ describe('wizard driven by keystrokes against the sandbox', () => {
 	});
 
 	it('speaks Japanese', async () => {
-		const { app } = await start('ja');
+		const { app } = await startWizard('ja');
 		await waitFor(app, '何を構築しますか？');
 		await press(app, enter);
 		await waitFor(app, 'サンドボックスを使います');

@@ -106,7 +106,7 @@ export function RegionSelect({ account, label, initial, initialZone, validate, o
 						void account.selectRegion(item.value).catch(() => {});
 						onSubmit(
 							item.value,
-							zoneOfRegion && zoneOfRegion.startsWith(item.value) ? zoneOfRegion : undefined,
+							zoneOfRegion?.startsWith(item.value) ? zoneOfRegion : undefined,
 						);
 					}}
 					{...(onBack ? { onBack } : {})}
