@@ -104,10 +104,7 @@ export function RegionSelect({ account, label, initial, initialZone, validate, o
 					onHighlight={(item) => setHighlighted(item.value)}
 					onSelect={(item) => {
 						void account.selectRegion(item.value).catch(() => {});
-						onSubmit(
-							item.value,
-							zoneOfRegion?.startsWith(item.value) ? zoneOfRegion : undefined,
-						);
+						onSubmit(item.value, zoneOfRegion?.startsWith(item.value) ? zoneOfRegion : undefined);
 					}}
 					{...(onBack ? { onBack } : {})}
 				/>
