@@ -375,6 +375,19 @@ describe('S3 multipart uploads', () => {
 		);
 		expect(bytes.length).toBe(body.length);
 		expect(sha256(bytes)).toBe(sha256(body));
+		// a range across the boundary of parts 1 and 2, and one inside the last part
+		for (const [start, end] of [
+			[5 * MiB - 10, 5 * MiB + 9],
+			[17 * MiB, 17 * MiB + 122],
+		] as const) {
+			const ranged = await s3.send(
+				new GetObjectCommand({ Bucket: 'multi', Key: 'images/vaa.vhd', Range: `bytes=${start}-${end}` }),
+			);
+			const slice = Buffer.from(
+				await (ranged.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+			);
+			expect(slice.equals(body.subarray(start, end + 1))).toBe(true);
+		}
 		expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'multi' }))).Uploads ?? []).toEqual([]);
 		expect(sandbox.actionsSeen()).toEqual([
 			's3:CreateBucket',

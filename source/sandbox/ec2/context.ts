@@ -1,5 +1,5 @@
 import type { IamState } from '../iam/state.js';
-import type { S3State } from '../s3/state.js';
+import type { S3ObjectRecord, S3State } from '../s3/state.js';
 import type { QueryParams } from './query.js';
 import type { SeededRandom } from './random.js';
 import type { RegionState } from './state.js';
@@ -37,8 +37,8 @@ export type ActionContext = {
 export type SandboxServices = {
 	s3: () => S3State;
 	iam: () => IamState;
-	/** The file holding an S3 object's body. */
-	blobPath: (blob: string) => string;
+	/** Up to `length` bytes of an S3 object's body from `position`. */
+	objectBytes: (object: S3ObjectRecord, position: number, length: number) => Buffer;
 };
 
 /** Returns the elements of the response body (inside `<ActionResponse>`, after `<requestId>`). */

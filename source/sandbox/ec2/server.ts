@@ -8,7 +8,7 @@ import { newIamState } from '../iam/state.js';
 import { BlobStore } from '../s3/blobs.js';
 import { S3Service } from '../s3/service.js';
 import { scopeOf } from '../s3/sigv4.js';
-import { newS3State } from '../s3/state.js';
+import { newS3State, segmentsOf } from '../s3/state.js';
 import { isEnabledRegion, regionFacts } from './catalog.js';
 import type { Timings } from './context.js';
 import { Ec2Service, type ServiceResponse } from './ec2-service.js';
@@ -177,7 +177,7 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 				state.iam ??= newIamState();
 				return state.iam;
 			},
-			blobPath: (blob) => blobs.path(blob),
+			objectBytes: (object, position, length) => blobs.readBytes(segmentsOf(object), position, length),
 		},
 		onMutation(action, region) {
 			state.randomState = random.state;

@@ -5,7 +5,14 @@ import type { BlobStore, WrittenBlob } from './blobs.js';
 import { S3Error, s3Errors } from './errors.js';
 import { decodePayload, type PayloadHeaders } from './payload.js';
 import { type S3Signature, verifyS3Signature } from './sigv4.js';
-import type { S3BucketRecord, S3ObjectRecord, S3PartRecord, S3State, S3UploadRecord } from './state.js';
+import {
+	type S3BucketRecord,
+	type S3ObjectRecord,
+	type S3PartRecord,
+	type S3State,
+	type S3UploadRecord,
+	segmentsOf,
+} from './state.js';
 
 /**
  * The S3 REST API of the sandbox, on the same endpoint as EC2 (chosen when the SigV4 scope names
@@ -438,7 +445,7 @@ export class S3Service {
 				if (existing) {
 					delete bucket.objects[key];
 					this.#options.onMutation();
-					this.#options.blobs.remove(existing.blob);
+					this.#removeBody(existing);
 				}
 				return { status: 204 };
 			}
@@ -671,7 +678,7 @@ export class S3Service {
 			const existing = bucket.objects[entry.Key];
 			if (existing) {
 				delete bucket.objects[entry.Key];
-				this.#options.blobs.remove(existing.blob);
+				this.#removeBody(existing);
 			}
 			deleted.push(entry.Key);
 		}
@@ -726,8 +733,12 @@ export class S3Service {
 			blob: written.blob,
 		};
 		this.#options.onMutation();
-		if (previous) this.#options.blobs.remove(previous.blob);
+		if (previous) this.#removeBody(previous);
 		return { status: 200, headers: { ETag: etag, ...written.checksums } };
+	}
+
+	#removeBody(object: S3ObjectRecord): void {
+		for (const segment of segmentsOf(object)) this.#options.blobs.remove(segment.blob);
 	}
 
 	#getObject(request: IncomingMessage, bucket: S3BucketRecord, key: string): Reply {
@@ -755,7 +766,10 @@ export class S3Service {
 				return {
 					status: 206,
 					headers,
-					stream: request.method === 'HEAD' ? undefined : this.#options.blobs.read(object.blob, parsed),
+					stream:
+						request.method === 'HEAD'
+							? undefined
+							: this.#options.blobs.readSegments(segmentsOf(object), parsed),
 				};
 			}
 		}
@@ -764,7 +778,7 @@ export class S3Service {
 		return {
 			status: 200,
 			headers,
-			stream: object.size === 0 ? undefined : this.#options.blobs.read(object.blob),
+			stream: object.size === 0 ? undefined : this.#options.blobs.readSegments(segmentsOf(object)),
 		};
 	}
 
@@ -861,6 +875,8 @@ export class S3Service {
 		const uploadId = query.get('uploadId') ?? '';
 		const upload = this.#upload(this.#bucket(bucketName, auth), key, uploadId);
 		const body = await this.#xmlBody(request, auth);
+		// Aborted while the request body came in?
+		if (!this.#options.state().buckets[bucketName]?.uploads[uploadId]) throw s3Errors.noSuchUpload(uploadId);
 		const listed = (body?.CompleteMultipartUpload as { Part?: unknown[] } | undefined)?.Part;
 		if (!listed || listed.length === 0) {
 			throw new S3Error(
@@ -912,27 +928,28 @@ export class S3Service {
 			}
 			return part;
 		});
-		const combined = await this.#options.blobs.concat(parts.map((part) => part.blob));
-		const bucket = this.#options.state().buckets[bucketName];
-		if (!bucket?.uploads[uploadId]) {
-			this.#options.blobs.remove(combined.blob);
-			throw s3Errors.noSuchUpload(uploadId);
-		}
+		const bucket = this.#options.state().buckets[bucketName] as S3BucketRecord;
 		const md5OfMd5s = createHash('md5');
 		for (const part of parts) md5OfMd5s.update(Buffer.from(unquote(part.etag), 'hex'));
 		const etag = `"${md5OfMd5s.digest('hex')}-${parts.length}"`;
 		const previous = bucket.objects[key];
 		bucket.objects[key] = {
 			key,
-			size: combined.size,
+			size: parts.reduce((sum, part) => sum + part.size, 0),
 			etag,
 			contentType: upload.contentType,
 			lastModified: this.#options.now(),
 			metadata: upload.metadata,
-			blob: combined.blob,
+			blob: '',
+			// The listed parts' files become the object's body; parts not listed are discarded.
+			segments: parts.map((part) => ({ blob: part.blob, size: part.size })),
 		};
-		this.#dropUpload(bucket, upload);
-		if (previous) this.#options.blobs.remove(previous.blob);
+		this.#dropUpload(
+			bucket,
+			upload,
+			parts.map((part) => part.blob),
+		);
+		if (previous) this.#removeBody(previous);
 		const host = request.headers.host ?? '127.0.0.1';
 		return {
 			status: 200,

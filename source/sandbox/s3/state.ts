@@ -12,8 +12,18 @@ export type S3ObjectRecord = {
 	lastModified: number;
 	/** `x-amz-meta-*` headers, names lower-cased without the prefix. */
 	metadata: Record<string, string>;
+	/** The body's file; '' for a multipart object, whose body is its `segments` back to back. */
 	blob: string;
+	/** A completed multipart upload keeps its part files (no copy of a 440 MB image on Complete). */
+	segments?: S3Segment[];
 };
+
+export type S3Segment = { blob: string; size: number };
+
+/** The files holding an object's body, in order. */
+export function segmentsOf(object: Pick<S3ObjectRecord, 'blob' | 'size' | 'segments'>): S3Segment[] {
+	return object.segments ?? (object.blob === '' ? [] : [{ blob: object.blob, size: object.size }]);
+}
 
 export type S3PartRecord = {
 	partNumber: number;

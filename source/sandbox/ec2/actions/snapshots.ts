@@ -1,4 +1,3 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import type { IamRoleRecord } from '../../iam/state.js';
 import type { ActionContext, ActionTable } from '../context.js';
 import { Ec2Error, invalidParameterValue, missingParameter } from '../errors.js';
@@ -68,21 +67,6 @@ function vhdChecksumValid(footer: Buffer): boolean {
 		if (index < 64 || index > 67) sum += footer[index] as number;
 	}
 	return ~sum >>> 0 === footer.readUInt32BE(64);
-}
-
-/** First and last 512 bytes of a file (fewer when it is shorter). */
-function headAndTail(path: string, size: number): { head: Buffer; tail: Buffer } {
-	const fd = openSync(path, 'r');
-	try {
-		const length = Math.min(VHD_FOOTER, size);
-		const head = Buffer.alloc(length);
-		readSync(fd, head, 0, length, 0);
-		const tail = Buffer.alloc(length);
-		readSync(fd, tail, 0, length, size - length);
-		return { head, tail };
-	} finally {
-		closeSync(fd);
-	}
 }
 
 type Statement = { Effect?: unknown; Action?: unknown; Resource?: unknown; Principal?: unknown };
@@ -293,7 +277,9 @@ export const snapshotActions: ActionTable = {
 				`The given S3 object s3://${bucketName}/${key} does not exist or you do not have access to it.`,
 			);
 		}
-		const { head, tail } = headAndTail(services.blobPath(object.blob), object.size);
+		const edge = Math.min(VHD_FOOTER, object.size);
+		const head = services.objectBytes(object, 0, edge);
+		const tail = services.objectBytes(object, object.size - edge, edge);
 		const check = checkDiskImage(format, head, tail, object.size);
 		const tags = tagsFromSpecifications(context, ['import-snapshot-task']);
 		const id = newId('import-snap', context.random);
