@@ -60,11 +60,6 @@ export const gates: readonly Gate[] = [
 		why: 'destroy of the uploaded VHD object (and its bucket): only image import records s3-object resources',
 	},
 	{
-		code: 'source/flow/image-steps.ts#snapshotStep',
-		feature: 'image-import',
-		why: 'destroy of an imported snapshot: only image import records snapshot resources (backup records the image alone)',
-	},
-	{
 		code: 'source/flow/image-steps.ts#iamRoleStep',
 		feature: 'image-import',
 		why: 'destroy of the vmimport role: only image import records iam-role resources',
