@@ -698,7 +698,7 @@ export const en = {
 	// — least-privilege IAM policy (kakehashi policy)
 	'policy.flowRequired': '--flow FLOW is required: one of {allowed}.',
 	'policy.hint':
-		'Save it (kakehashi policy --flow … --json > policy.json) and attach it: aws iam put-user-policy --user-name kakehashi --policy-name {name} --policy-document file://policy.json (README: "Least-privilege IAM policy").',
+		'Save it (kakehashi policy --flow … --json > policy.json) and attach it as a managed policy: aws iam create-policy --policy-name {name} --policy-document file://policy.json, then aws iam attach-user-policy --user-name kakehashi --policy-arn arn:aws:iam::ACCOUNT-ID:policy/{name} (README: "Least-privilege IAM policy").',
 	// — router configuration of the modes (journey: appliance VPN, multi-tenant, AWS VPN)
 	'apply.configMatches': 'Router {router}: already matches — nothing to do.',
 	'apply.configPushUnsupported':

@@ -705,7 +705,7 @@ export const ja: Catalog = {
 	// — least-privilege IAM policy (kakehashi policy)
 	'policy.flowRequired': '--flow FLOW を指定してください: {allowed} のいずれかです。',
 	'policy.hint':
-		'保存して（kakehashi policy --flow … --json > policy.json）IAM ユーザーに付与します: aws iam put-user-policy --user-name kakehashi --policy-name {name} --policy-document file://policy.json（README の「Least-privilege IAM policy」を参照）。',
+		'保存して（kakehashi policy --flow … --json > policy.json）管理ポリシーとして付与します: aws iam create-policy --policy-name {name} --policy-document file://policy.json の後、aws iam attach-user-policy --user-name kakehashi --policy-arn arn:aws:iam::ACCOUNT-ID:policy/{name}（README の「Least-privilege IAM policy」を参照）。',
 	// — router configuration of the modes (journey: appliance VPN, multi-tenant, AWS VPN)
 	'apply.configMatches': 'ルーター {router}: 設定はすでに一致しています — 変更はありません。',
 	'apply.configPushUnsupported':

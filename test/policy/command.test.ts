@@ -72,10 +72,11 @@ describe('kakehashi policy', () => {
 		expect(JSON.parse(pretty.stdout)).toEqual(JSON.parse(compact.stdout));
 		expect(pretty.stdout.split('\n').length).toBeGreaterThan(10);
 		expect(pretty.stderr.trim().split('\n')).toHaveLength(1);
-		expect(pretty.stderr).toContain('aws iam put-user-policy');
+		expect(pretty.stderr).toContain('aws iam create-policy --policy-name kakehashi-multi-tenant');
+		expect(pretty.stderr).toContain('aws iam attach-user-policy');
 		expect(pretty.stderr).toContain('kakehashi-multi-tenant');
 		const ja = await runPolicy({ ...base, flow: 'multi-tenant' }, 'ja');
-		expect(ja.stderr).toContain('IAM ユーザーに付与します');
+		expect(ja.stderr).toContain('管理ポリシーとして付与します');
 	});
 
 	it('an unknown or missing flow is a usage error naming the flows (exit 2)', async () => {

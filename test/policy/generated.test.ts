@@ -22,6 +22,10 @@ describe('source/policy/generated.ts', () => {
 				const actions = actionsOf(buildPolicyDocument(entry as PolicyEntry));
 				expect(actions.filter((action) => action.includes('*'))).toEqual([]);
 				expect(actions.every((action) => /^[a-z0-9]+:[A-Za-z0-9]+$/.test(action))).toBe(true);
+				// IAM counts a managed policy's size without whitespace, at most 6,144 characters
+				expect(JSON.stringify(buildPolicyDocument(entry as PolicyEntry)).length, key).toBeLessThanOrEqual(
+					6144,
+				);
 			}
 		}
 		const vpnish = (action: string) => /Vpn|CustomerGateway|Vgw/.test(action);
