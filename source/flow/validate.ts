@@ -72,6 +72,14 @@ export function validateInterfaceAddress(value: string, path: string): AnswerIss
 	return [];
 }
 
+/** The network an interface address (`172.16.0.2/24`) or CIDR block sits in; undefined when malformed. */
+export function interfaceNetwork(value: string): IPv4CidrRange | undefined {
+	const text = value.trim();
+	const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(text);
+	if (!match || !Validator.isValidIPv4CidrNotation(text)[0]) return undefined;
+	return IPv4CidrRange.fromCidr(`${networkAddress(text)}/${match[2]}`);
+}
+
 function prefixOf(range: IPv4CidrRange): number {
 	return Number(range.getPrefix().getValue());
 }
@@ -228,9 +236,8 @@ export function validateNetworkOverlaps(answers: Answers): AnswerIssue[] {
 		? [{ path: 'vpc.cidr', value: answers.vpc.cidr, range: vpc.range, owner: 'vpc' }]
 		: [];
 	for (const tunnel of tunnels) {
-		const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(tunnel.value.trim());
-		if (!match || !Validator.isValidIPv4CidrNotation(tunnel.value.trim())[0]) continue;
-		const range = IPv4CidrRange.fromCidr(`${networkAddress(tunnel.value.trim())}/${match[2]}`);
+		const range = interfaceNetwork(tunnel.value);
+		if (!range) continue;
 		// in multi-tenant mode a tenant's tunnel shares a container with its own LANs only; the
 		// appliance's own tunnel (single mode, coexisting) shares the appliance's table with the user networks
 		const against = [

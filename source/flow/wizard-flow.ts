@@ -9,6 +9,7 @@ import { type AnswerIssue, type FlowName, flowNames } from './answers.js';
 import {
 	checkCidr,
 	checkIpv4,
+	interfaceNetwork,
 	validateInstanceType,
 	validateInterfaceAddress,
 	validateKeyPairName,
@@ -190,9 +191,8 @@ const rules: Record<string, Rule> = {
 	tenantTunnelAddress: (value, draft, path) => {
 		const own = validateInterfaceAddress(value.trim(), path);
 		if (own.length > 0) return own;
-		const [address = '', prefix = '32'] = value.trim().split('/');
-		const range = checkCidr(`${networkOf(address, Number(prefix))}/${prefix}`, path);
-		if (!range.ok) return [range.issue];
+		const range = interfaceNetwork(value);
+		if (!range) return [];
 		const tenant = tenantAt(draft, path);
 		const vpcCidr = String(get(draft, 'vpc.cidr') ?? '');
 		const against = [
@@ -204,7 +204,7 @@ const rules: Record<string, Rule> = {
 		];
 		for (const network of against) {
 			const checked = checkCidr(network.value, network.path);
-			if (checked.ok && checked.range.isOverlapping(range.range)) {
+			if (checked.ok && checked.range.isOverlapping(range)) {
 				return [
 					{
 						path: network.path,
@@ -232,13 +232,6 @@ function asNumber(value: string, path: string): number | AnswerIssue[] {
 	return /^\d{1,10}$/.test(value.trim())
 		? Number(value.trim())
 		: [{ path, rule: 'type', severity: 'error', vars: { expected: 'number' } }];
-}
-
-function networkOf(address: string, prefix: number): string {
-	const value = address.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
-	const size = 2 ** (32 - prefix);
-	const network = value - (value % size);
-	return [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join('.');
 }
 
 /** A secret reference's value, read now so that the wizard can check it as AWS will (never shown). */

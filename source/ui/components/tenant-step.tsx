@@ -2,7 +2,7 @@ import { Box, Text, useInput } from 'ink';
 import { useState } from 'react';
 import { configVendors } from '../../design/configs.js';
 import type { VendorName } from '../../flow/answers.js';
-import { checkCidr } from '../../flow/validate.js';
+import { interfaceNetwork } from '../../flow/validate.js';
 import { tenantIdentity } from '../../flow/validate-vpn.js';
 import {
 	answerText,
@@ -48,19 +48,9 @@ const tenantsOf = (draft: Draft) => (draft.peers as DraftTenant[] | undefined) ?
 const uniqueFields = new Set(['name', 'publicIp']);
 
 function overlaps(a: string, b: string): boolean {
-	const left = checkCidr(networkOfInterface(a), 'a');
-	const right = checkCidr(networkOfInterface(b), 'b');
-	return left.ok && right.ok && left.range.isOverlapping(right.range);
-}
-
-/** `172.16.0.2/24` → `172.16.0.0/24`; CIDR blocks pass unchanged. */
-function networkOfInterface(value: string): string {
-	const [address = '', prefixText = '32'] = value.split('/');
-	const prefix = Number(prefixText);
-	const number = address.split('.').reduce((sum, octet) => sum * 256 + Number(octet), 0);
-	const size = 2 ** (32 - Math.min(32, Math.max(0, prefix)));
-	const network = number - (number % size);
-	return `${[24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join('.')}/${prefix}`;
+	const left = interfaceNetwork(a);
+	const right = interfaceNetwork(b);
+	return left !== undefined && right !== undefined && left.isOverlapping(right);
 }
 
 /** Names of tenants whose LANs or tunnel addresses overlap another tenant's (allowed: separate containers). */
