@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -88,14 +89,14 @@ function signS3(
 	path: string,
 	headers: Record<string, string>,
 	payloadHash: string,
-	options: { secret?: string; date?: Date } = {},
+	options: { secret?: string; date?: Date; host?: string } = {},
 ): Record<string, string> {
 	const url = new URL(endpoint);
 	const amzDate = (options.date ?? new Date()).toISOString().replace(/[-:]|\.\d{3}/g, '');
 	const day = amzDate.slice(0, 8);
 	const all: Record<string, string> = {
 		...headers,
-		host: url.host,
+		host: options.host ?? url.host,
 		'x-amz-date': amzDate,
 		'x-amz-content-sha256': payloadHash,
 	};
@@ -621,5 +622,78 @@ describe('parseRange', () => {
 		['items=0-1', 100, undefined],
 	] as const)('%s of %i bytes', (header, size, expected) => {
 		expect(parseRange(header, size)).toEqual(expected);
+	});
+});
+
+describe('S3 addressing and the blob folder', () => {
+	test('virtual-host style: the bucket named by a Host of bucket.localhost', async () => {
+		const { sandbox, s3 } = await s3Sandbox();
+		await createBucket(s3, 'vhost');
+		await s3.send(new PutObjectCommand({ Bucket: 'vhost', Key: 'dir/file.txt', Body: 'by host' }));
+		const host = `vhost.localhost:${sandbox.port}`;
+		const headers = withoutTestHeaders(
+			signS3(sandbox.endpoint, 'GET', '/dir/file.txt', {}, sha256(''), { host }),
+		);
+		const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+			const request = httpRequest(
+				{ host: '127.0.0.1', port: sandbox.port, path: '/dir/file.txt', headers },
+				(response) => {
+					const chunks: Buffer[] = [];
+					response.on('data', (chunk: Buffer) => chunks.push(chunk));
+					response.on('end', () =>
+						resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+					);
+				},
+			);
+			request.on('error', reject);
+			request.end();
+		});
+		expect(body).toEqual({ status: 200, text: 'by host' });
+	});
+
+	test('an upload cut off by the client leaves no object and no file; a restart sweeps stray files', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'kakehashi-s3-test-'));
+		onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+		const objectDir = join(dir, 'objects');
+		const stateFile = join(dir, 'ec2.json');
+		const { sandbox, s3 } = await s3Sandbox({ stateFile, objectDir });
+		await createBucket(s3, 'cut');
+		await s3.send(new PutObjectCommand({ Bucket: 'cut', Key: 'kept', Body: 'kept' }));
+		const headers = withoutTestHeaders(
+			signS3(
+				sandbox.endpoint,
+				'PUT',
+				'/cut/big.vhd',
+				{ 'content-length': String(8 * MiB) },
+				'UNSIGNED-PAYLOAD',
+			),
+		);
+		await new Promise<void>((resolve) => {
+			const request = httpRequest({
+				host: '127.0.0.1',
+				port: sandbox.port,
+				path: '/cut/big.vhd',
+				method: 'PUT',
+				headers,
+			});
+			request.on('error', () => resolve());
+			request.write(pattern(MiB), () => setTimeout(() => request.destroy(), 100));
+			request.on('close', () => resolve());
+		});
+		const files = () => readdirSync(objectDir).sort();
+		const { eventually } = await import('./harness.js');
+		await eventually(
+			async () => files(),
+			(names) => expect(names).toHaveLength(1),
+		);
+		await expectAwsError(s3.send(new HeadObjectCommand({ Bucket: 'cut', Key: 'big.vhd' })), 'NotFound', 404);
+		await sandbox.close();
+		// what a killed sandbox would leave behind
+		writeFileSync(join(objectDir, '00000000-0000-4000-8000-000000000000.part'), 'half');
+		writeFileSync(join(objectDir, '00000000-0000-4000-8000-000000000001'), 'orphan');
+		const restarted = await s3Sandbox({ stateFile, objectDir });
+		expect(files()).toHaveLength(1);
+		const kept = await restarted.s3.send(new GetObjectCommand({ Bucket: 'cut', Key: 'kept' }));
+		expect(await kept.Body?.transformToString()).toBe('kept');
 	});
 });

@@ -8,7 +8,7 @@ import { newIamState } from '../iam/state.js';
 import { BlobStore } from '../s3/blobs.js';
 import { S3Service } from '../s3/service.js';
 import { scopeOf } from '../s3/sigv4.js';
-import { newS3State, segmentsOf } from '../s3/state.js';
+import { newS3State, referencedBlobs, segmentsOf } from '../s3/state.js';
 import { isEnabledRegion, regionFacts } from './catalog.js';
 import type { Timings } from './context.js';
 import { Ec2Service, type ServiceResponse } from './ec2-service.js';
@@ -148,6 +148,7 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 	const blobs = objectDir
 		? new BlobStore(objectDir)
 		: new BlobStore(join(tmpdir(), `kakehashi-s3-${process.pid}-${randomUUID()}`), { temporary: true });
+	blobs.sweep(referencedBlobs(state.s3));
 
 	const sleep = (ms: number) =>
 		new Promise<void>((resolve) => {

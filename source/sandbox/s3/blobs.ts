@@ -1,5 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, openSync, readSync, rmSync, unlinkSync } from 'node:fs';
+import {
+	closeSync,
+	createReadStream,
+	mkdirSync,
+	openSync,
+	readdirSync,
+	readSync,
+	rmSync,
+	unlinkSync,
+} from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -130,6 +139,25 @@ export class BlobStore {
 			offset += segment.size;
 		}
 		return out.subarray(0, filled);
+	}
+
+	/**
+	 * Removes what a killed sandbox may have left: half-written `.part` files and bodies no record
+	 * names any more. Run once at start, before any request.
+	 */
+	sweep(referenced: ReadonlySet<string>): void {
+		let names: string[];
+		try {
+			names = readdirSync(this.dir);
+		} catch {
+			return;
+		}
+		for (const name of names) {
+			const isBlob = /^[0-9a-f-]{36}$/.test(name);
+			if ((isBlob && !referenced.has(name)) || /^[0-9a-f-]{36}\.part$/.test(name)) {
+				rmSync(join(this.dir, name), { force: true });
+			}
+		}
 	}
 
 	remove(blob: string): void {

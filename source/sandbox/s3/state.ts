@@ -25,6 +25,20 @@ export function segmentsOf(object: Pick<S3ObjectRecord, 'blob' | 'size' | 'segme
 	return object.segments ?? (object.blob === '' ? [] : [{ blob: object.blob, size: object.size }]);
 }
 
+/** Every blob the metadata names (object bodies and uploaded parts). */
+export function referencedBlobs(state: S3State): Set<string> {
+	const names = new Set<string>();
+	for (const bucket of Object.values(state.buckets)) {
+		for (const object of Object.values(bucket.objects)) {
+			for (const segment of segmentsOf(object)) names.add(segment.blob);
+		}
+		for (const upload of Object.values(bucket.uploads)) {
+			for (const part of Object.values(upload.parts)) names.add(part.blob);
+		}
+	}
+	return names;
+}
+
 export type S3PartRecord = {
 	partNumber: number;
 	size: number;
