@@ -1,11 +1,20 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import type { SFTPWrapper } from 'ssh2';
+import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../source/commands/errors.js';
 import type { CommandIo } from '../../source/commands/io.js';
-import { checkReleaseFile, releaseVersionOf, upgradeCommand } from '../../source/commands/upgrade.js';
+import {
+	checkReleaseFile,
+	releaseVersionOf,
+	sftpDigest,
+	upgradeCommand,
+} from '../../source/commands/upgrade.js';
 import { createTranslator } from '../../source/i18n/index.js';
 import { SANDBOX_SITE_PUBLIC_IP, type Sandbox, startSandbox } from '../../source/sandbox/index.js';
 
@@ -112,6 +121,56 @@ describe('kakehashi upgrade against the sandbox', () => {
 		});
 		expect(sandbox.system('site')?.version).toBe('5.4.9-2.7');
 		expect(sandbox.system('site')?.flash.stat('vaa-5.4.9-2.7.iso')?.size).toBe(1024 * 1024);
+
+		// again: the same file is in flash with the same digest, so it is not copied a second time
+		const again = captureIo(dir);
+		expect(await upgradeCommand(siteOptions(dir, sandbox, 'vaa-5.4.9-2.7.iso'), again.io)).toBe(0);
+		expect(again.err()).toContain('already in flash with the same SHA-256');
+		expect(again.err()).not.toContain('Copying');
+	});
+
+	it('the read-back digest is that of what the flash holds', async () => {
+		const { dir, sandbox } = await sandboxWithSite();
+		const data = iso(300_000);
+		await writeFile(join(dir, 'vaa-5.4.9-2.7.iso'), data);
+		const site = sandbox.routers().find((router) => router.name === 'site');
+		const system = sandbox.system('site');
+		const identity = site?.identity;
+		if (!site || !identity || !system) throw new Error('the sandbox site router is missing');
+		const client = new ssh2.Client();
+		await new Promise<void>((resolve, reject) =>
+			client
+				.once('ready', () => resolve())
+				.once('error', reject)
+				.connect({
+					host: '127.0.0.1',
+					port: site.port,
+					username: 'manager',
+					privateKey: readFileSync(identity),
+					hostVerifier: () => true,
+				}),
+		);
+		cleanup.push(async () => {
+			client.end();
+		});
+		const sftp = await new Promise<SFTPWrapper>((resolve, reject) =>
+			client.sftp((error, opened) => (error ? reject(error) : resolve(opened))),
+		);
+		await new Promise<void>((resolve, reject) =>
+			sftp.fastPut(join(dir, 'vaa-5.4.9-2.7.iso'), 'vaa-5.4.9-2.7.iso', (error) =>
+				error ? reject(error) : resolve(),
+			),
+		);
+		const local = createHash('sha256').update(data).digest('hex');
+		const seen: number[] = [];
+		expect(await sftpDigest(sftp, 'vaa-5.4.9-2.7.iso', data.length, (done) => seen.push(done))).toBe(local);
+		expect(seen.at(-1)).toBe(data.length);
+		// one byte changed in flash: the digest no longer matches
+		const stored = system.flash.pathOf('vaa-5.4.9-2.7.iso');
+		const changed = readFileSync(stored);
+		changed[200_000] = (changed[200_000] ?? 0) ^ 0xff;
+		writeFileSync(stored, changed);
+		expect(await sftpDigest(sftp, 'vaa-5.4.9-2.7.iso', data.length, () => {})).not.toBe(local);
 	});
 
 	it('says plainly when the appliance came back in fail-safe with its tunnels gone', async () => {
