@@ -6,6 +6,7 @@ import {
 	cleanLineAt,
 	cleanOutputLines,
 	needsCleaningPass,
+	splitOnWhiteSpace,
 } from '../../source/router/drivers/shared/clean-output.js';
 
 /**
@@ -94,6 +95,29 @@ describe('cleaning lines in place (needsCleaningPass, cleanLineAt)', () => {
 				},
 			),
 			{ numRuns: 1000 },
+		);
+	});
+});
+
+describe('splitOnWhiteSpace', () => {
+	it('splits every UTF-16 code unit as split(/\\s+/) does', () => {
+		for (let code = 0; code < 65_536; code += 1) {
+			const text = `a${String.fromCharCode(code)}b`;
+			expect(splitOnWhiteSpace(text)).toStrictEqual(text.split(/\s+/));
+		}
+	});
+
+	it('gives split(/\\s+/) for any text, leading and trailing blanks included', () => {
+		const part = fc.oneof(
+			fc.constantFrom(' ', '\t', '\u00a0', '\u2028', '\u3000', '\ufeff', '\u200b', 'a', 'bc', '1'),
+			fc.string({ unit: 'binary', maxLength: 3 }),
+		);
+		fc.assert(
+			fc.property(fc.array(part, { maxLength: 12 }), (parts) => {
+				const text = parts.join('');
+				expect(splitOnWhiteSpace(text)).toStrictEqual(text.split(/\s+/));
+			}),
+			{ numRuns: 3000 },
 		);
 	});
 });

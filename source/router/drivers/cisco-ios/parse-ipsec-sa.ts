@@ -14,7 +14,12 @@
  * one `down` entry: phase 2 missing for that flow.
  */
 import type { IpsecSa, ParseResult } from '../../model.js';
-import { cleanLineAt, cleanOutputLines, needsCleaningPass } from '../shared/clean-output.js';
+import {
+	cleanLineAt,
+	cleanOutputLines,
+	isWhiteSpaceCode,
+	needsCleaningPass,
+} from '../shared/clean-output.js';
 import { isIpAddress, isZeroHex, parseInteger } from '../shared/field-values.js';
 import { literalMatcher } from '../shared/known-lines.js';
 import { type DirectionalSa, pairSas } from '../shared/sa-pairs.js';
@@ -98,7 +103,7 @@ for (const head of [
 	HEADS_BY_LENGTH[head.length]!.push(head);
 }
 
-/** Whether `head` (lower case) is written in `text` from `at` on, in any case. */
+/** Whether `head` (lower case letters and punctuation) is written in `text` from `at` on, letters in any case. */
 function headAt(text: string, at: number, head: string): boolean {
 	for (let index = 0; index < head.length; index += 1) {
 		const want = head.charCodeAt(index);
@@ -108,15 +113,27 @@ function headAt(text: string, at: number, head: string): boolean {
 	return true;
 }
 
-/** The first word of the line from `at` (its first non-blank character) to `end`, lower case. */
-function headOf(text: string, at: number, end: number): string {
-	let space = text.indexOf(' ', at);
-	if (space < 0 || space > end) space = end;
-	const candidates = HEADS_BY_LENGTH[space - at];
+/** The end of the first word of the line from `at` (its first non-blank character) to `end`. */
+function wordEnd(text: string, at: number, end: number): number {
+	const space = text.indexOf(' ', at);
+	return space < 0 || space > end ? end : space;
+}
+
+/**
+ * The head the parser knows that the line from `at` starts with, or undefined. None of them can start
+ * a prompt or an echoed command (see cleanLineAt): plain ASCII, no `sh…`, `#` only before a letter.
+ */
+function knownHeadOf(text: string, at: number, end: number): string | undefined {
+	const candidates = HEADS_BY_LENGTH[wordEnd(text, at, end) - at];
 	if (candidates !== undefined)
 		for (let index = 0; index < candidates.length; index += 1)
 			if (headAt(text, at, candidates[index]!)) return candidates[index]!;
-	return text.slice(at, space).toLowerCase();
+	return undefined;
+}
+
+/** The first word of the line from `at` (its first non-blank character) to `end`, lower case. */
+function headOf(text: string, at: number, end: number): string {
+	return knownHeadOf(text, at, end) ?? text.slice(at, wordEnd(text, at, end)).toLowerCase();
 }
 
 function isKnown(text: string, at: number, end: number, head: string): boolean {
@@ -126,7 +143,6 @@ function isKnown(text: string, at: number, end: number, head: string): boolean {
 
 // Hoisted: a regular expression literal makes a new RegExp object each time it is evaluated.
 const SPI_TEXT = /^(0x[0-9a-f]{1,8})(?:\(\d+\))?$/i;
-const PACKET_COUNTER = inText(/^#pkts (encaps|decaps):\s*(\d+)/i);
 const CRYPTO_ENDPOINTS = inText(
 	/^(?:local crypto endpt\.:\s*(\S+?),)?\s*(?:remote crypto endpt\.:\s*(\S+))?$/i,
 );
@@ -160,6 +176,59 @@ function spiOf(text: string): string | undefined {
 	const match = SPI_TEXT.exec(text.trim());
 	// What normaliseSpi makes of `0x` + 1 to 8 hex digits, without a second match.
 	return match ? `0x${match[1]!.slice(2).toLowerCase()}` : undefined;
+}
+
+const isHexCode = (code: number) =>
+	(code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
+const isDigitCode = (code: number) => code >= 48 && code <= 57;
+
+/**
+ * spiOf(text.slice(from, end)), read in place (three `spi:` lines a flow): trimmed, then `0x` + 1 to 8
+ * hex digits, optionally followed by `(` decimal digits `)`, and nothing else.
+ */
+function spiAt(text: string, from: number, end: number): string | undefined {
+	let start = from;
+	let stop = end;
+	while (start < stop && isWhiteSpaceCode(text.charCodeAt(start))) start += 1;
+	while (stop > start && isWhiteSpaceCode(text.charCodeAt(stop - 1))) stop -= 1;
+	if (stop - start < 3 || text.charCodeAt(start) !== 48 || (text.charCodeAt(start + 1) | 32) !== 120)
+		return undefined;
+	let index = start + 2;
+	while (index < stop && index - start - 2 < 8 && isHexCode(text.charCodeAt(index))) index += 1;
+	if (index === start + 2) return undefined;
+	if (index < stop) {
+		// `(` digits `)` up to the end.
+		if (text.charCodeAt(index) !== 40 || text.charCodeAt(stop - 1) !== 41 || stop - index < 3)
+			return undefined;
+		for (let digit = index + 1; digit < stop - 1; digit += 1)
+			if (!isDigitCode(text.charCodeAt(digit))) return undefined;
+	}
+	return `0x${text.slice(start + 2, index).toLowerCase()}`;
+}
+
+/**
+ * `#pkts encaps: 149, #pkts encrypt: 149, …` / `#pkts decaps: …` read in place, as
+ * `^#pkts (encaps|decaps):\s*(\d+)` (any case) matches it: the direction (`out` for encaps) and the value parseInteger gives the digits (undefined
+ * beyond 15 of them); undefined when the line is another `#pkts` line.
+ */
+function packetCounterAt(
+	text: string,
+	at: number,
+	end: number,
+): { direction: 'in' | 'out'; value: number | undefined } | undefined {
+	if (end - at < 14 || !headAt(text, at, '#pkts ')) return undefined;
+	const out = headAt(text, at + 6, 'encaps:');
+	if (!out && !headAt(text, at + 6, 'decaps:')) return undefined;
+	let index = at + 13;
+	while (index < end && isWhiteSpaceCode(text.charCodeAt(index))) index += 1;
+	const digits = index;
+	let value = 0;
+	while (index < end && isDigitCode(text.charCodeAt(index))) {
+		value = value * 10 + (text.charCodeAt(index) - 48);
+		index += 1;
+	}
+	if (index === digits) return undefined;
+	return { direction: out ? 'out' : 'in', value: index - digits <= 15 ? value : undefined };
 }
 
 function entriesOf(flow: Flow): IpsecSa[] | undefined {
@@ -203,11 +272,10 @@ export function parseIpsecSa(output: string): ParseResult {
 	const readFlowLine = (current: Flow, text: string, at: number, end: number, head: string): boolean => {
 		switch (head) {
 			case '#pkts': {
-				const counter = execAt(PACKET_COUNTER, text, at);
+				const counter = packetCounterAt(text, at, end);
 				if (counter) {
-					const value = parseInteger(counter[2]);
-					if (counter[1]!.toLowerCase() === 'encaps') current.packetsOut = value;
-					else current.packetsIn = value;
+					if (counter.direction === 'out') current.packetsOut = counter.value;
+					else current.packetsIn = counter.value;
 					return true;
 				}
 				return isKnown(text, at, end, head);
@@ -239,7 +307,7 @@ export function parseIpsecSa(output: string): ParseResult {
 				return true;
 			}
 			case 'spi:': {
-				const spi = direction === 'other' ? undefined : spiOf(text.slice(at + 4, end));
+				const spi = direction === 'other' ? undefined : spiAt(text, at + 4, end);
 				if (spi === undefined) return false;
 				sa = { spi };
 				(direction === 'in' ? current.inbound : current.outbound).push(sa);
@@ -278,8 +346,15 @@ export function parseIpsecSa(output: string): ParseResult {
 	 * One line: `text` from `at` (first non-blank character) to `end`; the line as printed is `line`
 	 * from `start` to `stop`.
 	 */
-	const readLine = (text: string, at: number, end: number, line: string, start: number, stop: number) => {
-		const head = headOf(text, at, end);
+	const readLine = (
+		text: string,
+		at: number,
+		end: number,
+		line: string,
+		start: number,
+		stop: number,
+		head = headOf(text, at, end),
+	) => {
 		if (head === 'interface:') {
 			close();
 			currentInterface = text.slice(at + 10, end).trim() || undefined;
@@ -340,9 +415,20 @@ export function parseIpsecSa(output: string): ParseResult {
 			while (first < end && (text.charCodeAt(first) === 32 || text.charCodeAt(first) === 9)) first += 1;
 			// Blank lines carry nothing (and cleaning keeps them blank).
 			if (first < end) {
-				const visible = cleanLineAt(text, start, end, first, nextDashes >= 0 && nextDashes < end);
-				if (visible === null) readPrinted(text, start, first, end);
-				else if (visible !== undefined) readOwnLine(visible);
+				// A line whose first word is a known head is not a prompt: cleaning need not look at it.
+				const known = knownHeadOf(text, first, end);
+				const visible = cleanLineAt(
+					text,
+					start,
+					end,
+					first,
+					nextDashes >= 0 && nextDashes < end,
+					known !== undefined,
+				);
+				if (visible === null) {
+					if (known !== undefined) readLine(text, first, end, text, start, end, known);
+					else readPrinted(text, start, first, end);
+				} else if (visible !== undefined) readOwnLine(visible);
 			}
 			start = end + 1;
 		}

@@ -12,7 +12,7 @@
  * `uptimeSeconds` is given only for established sessions: for the others the column is time since down.
  */
 import type { BgpNeighbor, BgpState, ParseResult } from '../../model.js';
-import { cleanOutputLines, tokensOf } from './clean-output.js';
+import { cleanOutputLines, splitOnWhiteSpace, tokensOf } from './clean-output.js';
 import { isIpAddress, parseDuration, parseInteger } from './field-values.js';
 import { knownLines } from './known-lines.js';
 import { assembleRow } from './table-rows.js';
@@ -68,8 +68,6 @@ export function neighborAddressOf(token: string | undefined): string | undefined
 function startsRow(line: string): boolean {
 	return neighborAddressOf(tokensOf(line)[0]) !== undefined;
 }
-
-const WHITE_SPACE = /\s+/;
 
 function isHeader(line: string): boolean {
 	return isHeaderTokens(tokensOf(line));
@@ -161,7 +159,7 @@ export function parseBgpSummaryLines(lines: readonly string[]): ParseResult & { 
 		const trimmed = line.trim();
 		if (trimmed === '' || isSummaryPattern(trimmed)) continue;
 		// Split once: the header test and the row test below read the same tokens.
-		const tokens = trimmed.split(WHITE_SPACE);
+		const tokens = splitOnWhiteSpace(trimmed);
 		if (isHeaderTokens(tokens)) {
 			const header = tokens;
 			const next = lines[index + 1];

@@ -199,7 +199,10 @@ export function needsCleaningPass(text: string): boolean {
  * (a pager prompt). Answers `null` when the line is shown as it stands (the usual case, decided
  * without cutting it out), otherwise what cleanOutputLines shows instead: the visible line, or
  * undefined for a line it drops (a prompt, an echoed command). Blank lines are left to the caller:
- * cleanOutputLines keeps them except at the end.
+ * cleanOutputLines keeps them except at the end. `plainFirstWord` lets a parser that has already
+ * recognised the line's first word say that it cannot start a prompt or an echoed command: ASCII
+ * letters, digits and punctuation other than `# $ % ( > ]`, not starting with `sh` (a leading `#` is
+ * fine when a letter follows it), followed by a space or the end of the line.
  */
 export function cleanLineAt(
 	text: string,
@@ -207,11 +210,12 @@ export function cleanLineAt(
 	end: number,
 	first: number,
 	dashes: boolean,
+	plainFirstWord = false,
 ): string | undefined | null {
 	if (
 		!dashes &&
 		!(end > start && mayEndInSpace(text.charCodeAt(end - 1))) &&
-		!mayBePromptOrEcho(text, first, end)
+		(plainFirstWord || !mayBePromptOrEcho(text, first, end))
 	)
 		return null;
 	const line = text.slice(start, end);
@@ -219,10 +223,54 @@ export function cleanLineAt(
 	return visible === line ? null : visible;
 }
 
+/**
+ * Whether a UTF-16 code unit is white space as `\s` means it in a regular expression (the same set
+ * String.prototype.trim removes).
+ */
+export function isWhiteSpaceCode(code: number): boolean {
+	if (code <= 32) return code === 32 || (code >= 9 && code <= 13);
+	if (code < 160) return false;
+	return (
+		code === 160 ||
+		code === 5760 ||
+		(code >= 8192 && code <= 8202) ||
+		code === 8232 ||
+		code === 8233 ||
+		code === 8239 ||
+		code === 8287 ||
+		code === 12288 ||
+		code === 65279
+	);
+}
+
+/**
+ * `text.split(/\s+/)`, by one scan without the regular expression machinery: table rows are split by
+ * the thousand in big outputs. Same result for any text (a leading or trailing blank gives an empty
+ * first or last token, as split does).
+ */
+export function splitOnWhiteSpace(text: string): string[] {
+	const length = text.length;
+	const tokens: string[] = [];
+	let start = 0;
+	let index = 0;
+	while (index < length) {
+		if (!isWhiteSpaceCode(text.charCodeAt(index))) {
+			index += 1;
+			continue;
+		}
+		tokens.push(text.slice(start, index));
+		index += 1;
+		while (index < length && isWhiteSpaceCode(text.charCodeAt(index))) index += 1;
+		start = index;
+	}
+	tokens.push(text.slice(start));
+	return tokens;
+}
+
 /** Whitespace-separated tokens of a line. */
 export function tokensOf(line: string): string[] {
 	const trimmed = line.trim();
-	return trimmed === '' ? [] : trimmed.split(/\s+/);
+	return trimmed === '' ? [] : splitOnWhiteSpace(trimmed);
 }
 
 /** A line that is only a rule of dashes or equals signs (table separators, block separators). */

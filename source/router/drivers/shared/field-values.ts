@@ -40,6 +40,7 @@ export function parseInteger(text: string | undefined): number | undefined {
 	return Number.isSafeInteger(value) ? value : undefined;
 }
 
+const UNIT_ORDER = 'ywdhms';
 const UNIT_SECONDS: Record<string, number> = {
 	y: 365 * 86_400,
 	w: 7 * 86_400,
@@ -65,16 +66,24 @@ export function parseDuration(text: string | undefined): number | undefined {
 		const total = Number(days) * 86_400 + Number(hours) * 3600 + Number(minutes) * 60 + Number(seconds);
 		return Number.isSafeInteger(total) ? total : undefined;
 	}
-	const units = compact.replace(/ /g, '');
+	const units = compact.includes(' ') ? compact.replace(/ /g, '') : compact;
 	if (!UNIT_DURATION.test(units)) return undefined;
+	// Checked above: one to six digits before each unit letter. Read in one pass (no match objects).
 	let total = 0;
 	let lastRank = -1;
-	const order = 'ywdhms';
-	for (const [, amount = '0', unit = 's'] of units.matchAll(/(\d+)([ywdhms])/g)) {
-		const rank = order.indexOf(unit);
+	let amount = 0;
+	for (let index = 0; index < units.length; index += 1) {
+		const code = units.charCodeAt(index);
+		if (code >= 48 && code <= 57) {
+			amount = amount * 10 + (code - 48);
+			continue;
+		}
+		const unit = units.charAt(index);
+		const rank = UNIT_ORDER.indexOf(unit);
 		if (rank <= lastRank) return undefined;
 		lastRank = rank;
-		total += Number(amount) * (UNIT_SECONDS[unit] ?? 0);
+		total += amount * (UNIT_SECONDS[unit] ?? 0);
+		amount = 0;
 	}
 	return Number.isSafeInteger(total) ? total : undefined;
 }
