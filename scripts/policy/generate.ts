@@ -11,6 +11,8 @@ import { type AnalyzeOptions, analyzePolicies } from './analyze.js';
  *
  *   node --import tsx scripts/policy/generate.ts          write the file
  *   node --import tsx scripts/policy/generate.ts --check  exit 1 when the file is stale
+ *   node --import tsx scripts/policy/generate.ts --why ec2:DescribeVpnConnections [--flow single-appliance]
+ *       how the walk reached the code behind an action (root first), to find where a gate is missing
  */
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -40,7 +42,26 @@ export function checkedInText(): string {
 	return readFileSync(generatedFile, 'utf8');
 }
 
+function argument(name: string): string | undefined {
+	const index = process.argv.indexOf(name);
+	return index >= 0 ? process.argv[index + 1] : undefined;
+}
+
 function main(): number {
+	const why = argument('--why');
+	if (why) {
+		const flow = argument('--flow');
+		let found = false;
+		analyzePolicies({
+			trace: (key, action, path) => {
+				if (action !== why || (flow && key !== flow)) return;
+				found = true;
+				process.stdout.write(`${key}: ${action}\n${path.map((step) => `  ${step}`).join('\n')}\n`);
+			},
+		});
+		if (!found) process.stderr.write(`${why} is in no policy${flow ? ` of ${flow}` : ''}\n`);
+		return found ? 0 : 1;
+	}
 	const text = generatedText();
 	if (process.argv.includes('--check')) {
 		if (text === checkedInText()) return 0;

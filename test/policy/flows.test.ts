@@ -75,7 +75,7 @@ describe('the generated policy of each flow is exactly what the flow sends', () 
 			);
 			expect(
 				excess.map((action) => `${action} (from ${entry.calls[action]?.join(', ')})`),
-				`${key}'s policy has these, but the run never sent them (a gate missing in scripts/policy/config.ts, or a path to add to notOnSandboxPath with its reason)`,
+				`${key}'s policy has these, but the run never sent them (a gate missing in scripts/policy/config.ts — see why: node --import tsx scripts/policy/generate.ts --why ACTION --flow ${key} — or a path to add to notOnSandboxPath with its reason)`,
 			).toEqual([]);
 			// implied permissions are checked by AWS, not sent: each one names the code that implies it
 			for (const [action, implied] of Object.entries(entry.implied)) {
