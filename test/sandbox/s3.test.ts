@@ -697,3 +697,36 @@ describe('S3 addressing and the blob folder', () => {
 		expect(await kept.Body?.transformToString()).toBe('kept');
 	});
 });
+
+test('faults reach S3 and IAM by operation name: a failed UploadPart, then the upload resumes', async () => {
+	const { sandbox, s3 } = await s3Sandbox({
+		faults: { failAction: { action: 'UploadPart', code: 'InternalError', times: 1 } },
+	});
+	await createBucket(s3, 'faulty');
+	const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'faulty', Key: 'disk.vhd' }));
+	const part = { Bucket: 'faulty', Key: 'disk.vhd', UploadId, PartNumber: 1, Body: 'x' };
+	await expectAwsError(s3.send(new UploadPartCommand(part)), 'InternalError', 500);
+	const { ETag } = await s3.send(new UploadPartCommand(part));
+	await s3.send(
+		new CompleteMultipartUploadCommand({
+			Bucket: 'faulty',
+			Key: 'disk.vhd',
+			UploadId,
+			MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] },
+		}),
+	);
+	sandbox.setFaults({ failAction: { action: 'CreateRole', code: 'LimitExceeded', status: 409 } });
+	const { IAMClient, CreateRoleCommand } = await import('@aws-sdk/client-iam');
+	const iam = new IAMClient({
+		endpoint: sandbox.endpoint,
+		region: 'us-east-1',
+		credentials: SANDBOX_CREDENTIALS,
+		maxAttempts: 1,
+	});
+	onTestFinished(() => iam.destroy());
+	await expectAwsError(
+		iam.send(new CreateRoleCommand({ RoleName: 'vmimport', AssumeRolePolicyDocument: '{}' })),
+		'LimitExceededException',
+		409,
+	);
+});

@@ -217,6 +217,15 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 			// IAM is global: like STS, any region AWS knows signs for it (real IAM wants us-east-1).
 			isValidRegion: (region) => regionFacts(region) !== undefined,
 			handle: async (params, region, requestId) => {
+				const action = params.string('Action') ?? '';
+				if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+				const fault = faults.faultFor(action);
+				if (fault) {
+					record(`iam:${action}`);
+					throw fault.code === 'RequestLimitExceeded'
+						? new Ec2Error('Throttling', 'Rate exceeded', 400)
+						: fault;
+				}
 				const response = handleIam(
 					params,
 					{
@@ -251,6 +260,14 @@ export async function startEc2Sandbox(options: Ec2SandboxOptions = {}): Promise<
 		isValidRegion: (region) => regionFacts(region) !== undefined,
 		onMutation: persist,
 		record,
+		fault: async (operation) => {
+			if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+			const fault = faults.faultFor(operation);
+			// S3 words throttling its own way.
+			return fault?.code === 'RequestLimitExceeded'
+				? { code: 'SlowDown', message: 'Please reduce your request rate.', status: 503 }
+				: fault;
+		},
 	});
 	const secrets = new Map([[SANDBOX_CREDENTIALS.accessKeyId, SANDBOX_CREDENTIALS.secretAccessKey]]);
 

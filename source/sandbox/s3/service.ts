@@ -44,6 +44,11 @@ export type S3ServiceOptions = {
 	onMutation: () => void;
 	/** The IAM action a request needed, e.g. `s3:PutObject`. */
 	record: (iamAction: string) => void;
+	/**
+	 * Fault injection by operation name (`UploadPart`, `CompleteMultipartUpload`…): waits out the
+	 * injected latency and returns the error to answer with, if any (see FaultOptions).
+	 */
+	fault?: (operation: string) => Promise<{ code: string; message: string; status: number } | undefined>;
 };
 
 type Operation =
@@ -254,6 +259,8 @@ export class S3Service {
 			);
 			const operation = operationOf(method, target);
 			this.#options.record(S3_IAM_ACTIONS[operation]);
+			const fault = await this.#options.fault?.(operation);
+			if (fault) throw new S3Error(fault.code, fault.message, fault.status);
 			const reply = await this.#dispatch(operation, request, target, auth);
 			this.#send(response, method, id, reply);
 		} catch (error) {
