@@ -3,6 +3,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ensureVmimportRole, VMIMPORT_ROLE } from '../aws/iam-role.js';
 import {
+	deregisterImage,
 	describeImportSnapshotTask,
 	findImageById,
 	findOwnImageByName,
@@ -277,6 +278,12 @@ export async function importImage(options: ImageImportOptions): Promise<ImageImp
 		type: 'note',
 		message: say(role.created ? 'image.note.roleCreated' : 'image.note.roleReused', { role: role.role }),
 	});
+	if (!role.created && knownRole?.created !== true && role.policyAdded) {
+		emit({
+			type: 'note',
+			message: say('image.destroy.policyKept', { role: role.role, policy: role.policyName }),
+		});
+	}
 
 	// 4. Upload (resumed when the same file was being uploaded), unless the import already has the object.
 	const key = objectKeyFor(stack, options.name);
@@ -295,6 +302,9 @@ export async function importImage(options: ImageImportOptions): Promise<ImageImp
 			});
 			importTaskId = undefined;
 			delete objectRecord.importTaskId;
+			// a new ClientToken, or AWS would hand back the failed task for the old one
+			objectRecord.importAttempt =
+				(typeof objectRecord.importAttempt === 'number' ? objectRecord.importAttempt : 0) + 1;
 			await record(run, objectRecord, 'update');
 		}
 	}
@@ -311,6 +321,7 @@ export async function importImage(options: ImageImportOptions): Promise<ImageImp
 			role: role.role,
 			roleJustCreated: role.created,
 			fingerprint,
+			attempt: typeof objectRecord.importAttempt === 'number' ? objectRecord.importAttempt : 0,
 		});
 		objectRecord.importTaskId = importTaskId;
 		await record(run, objectRecord, 'update');
@@ -370,6 +381,14 @@ async function findExistingImage(run: Run): Promise<ImageImportResult | undefine
 		}
 	}
 	if (!imageId) return undefined;
+	const current = await findImageById(ec2, imageId, run.call);
+	if (current?.State === 'failed') {
+		// RegisterImage ended failed last time: clear it away so this run registers the snapshot again
+		await deregisterImage(ec2, imageId, run.call);
+		removeResource(run.state, 'image', imageId);
+		await saveState(run.options.statePath, run.state);
+		return undefined;
+	}
 	run.emit({ type: 'phase', phase: 'register', message: say('image.phase.reuse', { id: imageId, name }) });
 	const image = await waitForImageAvailable(ec2, imageId, run.wait);
 	const snapshotId =
@@ -518,10 +537,18 @@ async function startImport(
 		role: string;
 		roleJustCreated: boolean;
 		fingerprint: FileFingerprint;
+		/** How many earlier tasks for this upload failed: each new task needs its own token. */
+		attempt: number;
 	},
 ): Promise<string> {
 	const { ec2 } = run.options.clients;
-	const clientToken = deriveClientToken('import-snapshot', input.bucket, input.key, input.fingerprint.sample);
+	const clientToken = deriveClientToken(
+		'import-snapshot',
+		input.bucket,
+		input.key,
+		input.fingerprint.sample,
+		String(input.attempt),
+	);
 	const started = Date.now();
 	const patience = run.options.timings?.roleRetryMs ?? 60_000;
 	for (let attempt = 1; ; attempt++) {

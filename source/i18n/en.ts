@@ -695,6 +695,11 @@ export const en = {
 	'cli.configVpnPending':
 		'config: the VPN connection {id} has no tunnel configuration yet (state {state}). Wait until it is available, then run config again.',
 	'cli.configFile': '# ==> {file} <==',
+	'wizard.question.wanInterface': 'Router’s internet-facing interface (tunnel source)',
+	'wizard.hint.wanInterface':
+		'ppp0 on the guide’s AR router; e.g. GigabitEthernet0/0 on Cisco, ge-0/0/0.0 on Juniper, eth0 on Linux.',
+	'rule.router.interfaceName':
+		'{path}: “{value}” is not an interface name: a letter, then up to 63 letters, digits, . / : _ or -.',
 	// — least-privilege IAM policy (kakehashi policy)
 	'policy.flowRequired': '--flow FLOW is required: one of {allowed}.',
 	'policy.hint':
@@ -807,7 +812,7 @@ export const en = {
 	'image.destroy.bucketKept': 'The bucket {bucket} was left: it holds other objects.',
 	'image.destroy.bucketDeleted': 'Deleted the bucket {bucket} (kakehashi created it for the upload).',
 	'image.destroy.policyKept':
-		'The role {role} existed before kakehashi: it was left, with the policy {policy} kakehashi added to it.',
+		'The role {role} existed before kakehashi: kakehashi added the policy {policy} to it (reading only the upload bucket); destroy leaves the role and that policy.',
 	// — appliance upkeep: kakehashi upgrade / kakehashi backup (issue 9)
 	'upgrade.isoRequired': '--iso FILE is required: the release file (vaa-<version>.iso) to install.',
 	'upgrade.isoMissing': '--iso: {file} does not exist or is not a file. Give the path of the release ISO you downloaded.',

@@ -702,6 +702,11 @@ export const ja: Catalog = {
 	'cli.configVpnPending':
 		'config: VPN 接続 {id} にはまだトンネル設定がありません（状態 {state}）。available になるまで待ってから config を再実行してください。',
 	'cli.configFile': '# ==> {file} <==',
+	'wizard.question.wanInterface': 'ルーターのインターネット側インターフェース（トンネルの送信元）',
+	'wizard.hint.wanInterface':
+		'ガイドの AR ルーターでは ppp0。Cisco なら GigabitEthernet0/0、Juniper なら ge-0/0/0.0、Linux なら eth0 など。',
+	'rule.router.interfaceName':
+		'{path}: 「{value}」はインターフェース名ではありません。英字で始まり、英数字・. / : _ - を含む 64 文字以内にしてください。',
 	// — least-privilege IAM policy (kakehashi policy)
 	'policy.flowRequired': '--flow FLOW を指定してください: {allowed} のいずれかです。',
 	'policy.hint':
@@ -818,7 +823,7 @@ export const ja: Catalog = {
 	'image.destroy.bucketKept': 'バケット {bucket} は他のオブジェクトがあるため残しました。',
 	'image.destroy.bucketDeleted': 'バケット {bucket} を削除しました（アップロード用に kakehashi が作成したもの）。',
 	'image.destroy.policyKept':
-		'ロール {role} は kakehashi より前からあったため残しました。kakehashi が追加したポリシー {policy} も残っています。',
+		'ロール {role} は kakehashi より前からありました。kakehashi はこのロールにポリシー {policy}（アップロード用バケットの読み取りのみ）を追加しました。destroy はロールとこのポリシーを残します。',
 	// — appliance upkeep: kakehashi upgrade / kakehashi backup (issue 9)
 	'upgrade.isoRequired': '--iso FILE が必要です。インストールするリリースファイル（vaa-<バージョン>.iso）を指定してください。',
 	'upgrade.isoMissing': '--iso: {file} が存在しないか、ファイルではありません。ダウンロードしたリリース ISO のパスを指定してください。',

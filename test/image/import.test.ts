@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -22,7 +22,7 @@ import { createEc2Client } from '../../source/aws/client.js';
 import { importSnapshot, waitForImportSnapshot } from '../../source/aws/image-import.js';
 import { findNewestOwnImage } from '../../source/aws/instance.js';
 import { ensureBucket } from '../../source/aws/s3-bucket.js';
-import { listUploadedParts, listUploadsOfKey } from '../../source/aws/s3-upload.js';
+import { fingerprintFile, listUploadedParts, listUploadsOfKey } from '../../source/aws/s3-upload.js';
 import { clientsBeside } from '../../source/aws/service-clients.js';
 import {
 	type ImageImportEvent,
@@ -32,7 +32,7 @@ import {
 	VhdCheckError,
 } from '../../source/flow/image-import.js';
 import { destroyFlow } from '../../source/flow/runner.js';
-import { loadState } from '../../source/flow/state.js';
+import { loadState, newState, saveState } from '../../source/flow/state.js';
 import { SANDBOX_CREDENTIALS, startEc2Sandbox } from '../../source/sandbox/ec2/index.js';
 import { fastSandboxTimings, region, type Sandbox, temporaryDirectory } from '../aws/sandbox-harness.js';
 
@@ -389,5 +389,34 @@ describe('image import on the sandbox', () => {
 			hint: 'disk',
 			statusMessage: expect.stringContaining('Disk validation failed'),
 		});
+
+		// a later run that finds this failed task recorded starts a new one (a new ClientToken) and finishes
+		const name = 'vaa-after-failure';
+		const statePath = join(dir, 'failed.state.json');
+		const goodKey = objectKeyFor('image-test', name);
+		await s3.send(new PutObjectCommand({ Bucket: bucket, Key: goodKey, Body: await readFile(dynamicVhd) }));
+		const state = newState({ flow: 'single-appliance', region, stack: 'image-test', answersDigest: '' });
+		state.resources.push({
+			kind: 's3-object',
+			id: `s3://${bucket}/${goodKey}`,
+			name: goodKey,
+			created: true,
+			bucket,
+			key: goodKey,
+			file: await fingerprintFile(dynamicVhd),
+			uploaded: true,
+			importTaskId,
+		});
+		await saveState(statePath, state);
+		const events: ImageImportEvent[] = [];
+		const result = await importImage(options({ statePath, name, onEvent: (event) => events.push(event) }));
+		expect(result.importTaskId).not.toBe(importTaskId);
+		expect(
+			events.some(
+				(event) => event.type === 'note' && event.message.key === 'image.note.previousImportFailed',
+			),
+		).toBe(true);
+		expect(events.some((event) => event.type === 'phase' && event.phase === 'upload')).toBe(false);
+		expect(await objectsIn(bucket)).not.toContain(goodKey);
 	}, 180_000);
 });
