@@ -231,6 +231,7 @@ export class CliSession {
 	private pager: { lines: string[]; shown: number } | undefined;
 	private question: Question | undefined;
 	private closed = false;
+	private exec = false;
 
 	constructor(private readonly options: CliSessionOptions) {}
 
@@ -285,6 +286,7 @@ export class CliSession {
 	runNonInteractive(commands: string): { output: string; ok: boolean } {
 		this.mode = { kind: 'privileged' };
 		this.terminalLength = 0;
+		this.exec = true;
 		let ok = true;
 		const out: string[] = [];
 		for (const command of commands.split(/\r?\n/)) {
@@ -293,6 +295,7 @@ export class CliSession {
 				const question = this.question;
 				this.question = undefined;
 				out.push(...question.answer(/^y(?:es)?$/i.test(command.trim())));
+				if (this.closed) break;
 				continue;
 			}
 			const result = this.execute(command, '');
@@ -310,6 +313,8 @@ export class CliSession {
 	/** Prints `text (y/n): ` and waits for the next line. */
 	private ask(text: string, answer: Question['answer']): string[] {
 		this.question = { answer };
+		// exec requests print everything at the end, in order
+		if (this.exec) return [`${text} (y/n): `];
 		this.write(`${text} (y/n): `);
 		return [];
 	}
@@ -583,8 +588,12 @@ export class CliSession {
 				return this.ask('reboot system?', (yes) => {
 					if (!yes) return [];
 					setTimeout(() => void system.reboot(), 50).unref();
-					this.closed = true;
+					if (this.exec) {
+						this.closed = true;
+						return ['Rebooting...'];
+					}
 					this.options.write('\r\nRebooting...\r\n');
+					this.closed = true;
 					return [];
 				});
 			case 'copy-startup': {
