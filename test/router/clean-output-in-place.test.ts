@@ -7,6 +7,7 @@ import {
 	cleanOutputLines,
 	needsCleaningPass,
 	splitOnWhiteSpace,
+	visibleLines,
 } from '../../source/router/drivers/shared/clean-output.js';
 
 /**
@@ -64,10 +65,13 @@ const piece = fc.oneof(
 	fc.string({ maxLength: 6 }),
 );
 
-describe('cleaning lines in place (needsCleaningPass, cleanLineAt)', () => {
+describe('cleaning lines in place (needsCleaningPass, cleanLineAt, visibleLines)', () => {
 	it('shows what cleanOutputLines shows for every fixture', () => {
 		expect(samples.length).toBeGreaterThan(100);
-		for (const sample of samples) expect(walk(sample)).toStrictEqual(cleanOutputLines(sample));
+		for (const sample of samples) {
+			expect(walk(sample)).toStrictEqual(cleanOutputLines(sample));
+			expect([...visibleLines(sample)]).toStrictEqual(cleanOutputLines(sample));
+		}
 	});
 
 	it('shows what cleanOutputLines shows for any text made of terminal pieces', () => {
@@ -75,6 +79,7 @@ describe('cleaning lines in place (needsCleaningPass, cleanLineAt)', () => {
 			fc.property(fc.array(piece, { maxLength: 40 }), (parts) => {
 				const text = parts.join('');
 				expect(walk(text)).toStrictEqual(cleanOutputLines(text));
+				expect([...visibleLines(text)]).toStrictEqual(cleanOutputLines(text));
 			}),
 			{ numRuns: 3000 },
 		);
@@ -92,6 +97,7 @@ describe('cleaning lines in place (needsCleaningPass, cleanLineAt)', () => {
 						text = text.slice(0, cut) + part + text.slice(cut);
 					}
 					expect(walk(text)).toStrictEqual(cleanOutputLines(text));
+					expect([...visibleLines(text)]).toStrictEqual(cleanOutputLines(text));
 				},
 			),
 			{ numRuns: 1000 },

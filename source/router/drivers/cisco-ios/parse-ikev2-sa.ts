@@ -13,7 +13,7 @@
  * is lifetime minus active time; `Unknown - 0` algorithms (while negotiating) are left out; port 4500 at either end means NAT traversal (IOS only floats to 4500 behind NAT).
  */
 import type { IkeSa, IkeState, ParseResult } from '../../model.js';
-import { cleanOutputLines, tokensOf } from '../shared/clean-output.js';
+import { tokensOf, visibleLines } from '../shared/clean-output.js';
 import {
 	dhGroupNumber,
 	isIpAddress,
@@ -133,7 +133,7 @@ function readAlgorithms(text: string, sa: Partial<IkeSa>): boolean {
 }
 
 export function parseIkev2Sa(output: string): ParseResult {
-	const lines = cleanOutputLines(output);
+	const lines = visibleLines(output);
 	const ike: IkeSa[] = [];
 	const unparsed: string[] = [];
 	let pending: Pending | undefined;

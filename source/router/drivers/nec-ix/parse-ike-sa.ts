@@ -12,7 +12,7 @@
  * NAT traversal: `NAT detected …` / `NAT not detected` when printed, else port 4500 at either end.
  */
 import type { IkeSa, IkeState, ParseResult } from '../../model.js';
-import { cleanOutputLines } from '../shared/clean-output.js';
+import { visibleLines } from '../shared/clean-output.js';
 import {
 	dhGroupNumber,
 	isIpAddress,
@@ -80,7 +80,7 @@ function finish(pending: Pending): IkeSa | undefined {
 }
 
 export function parseIkeSa(output: string): ParseResult {
-	const lines = cleanOutputLines(output);
+	const lines = visibleLines(output);
 	const ike: IkeSa[] = [];
 	const unparsed: string[] = [];
 	let pending: Pending | undefined;

@@ -11,7 +11,7 @@
  * IX prints no traffic counters here (they are in `show interfaces TunnelX.Y`).
  */
 import type { IpsecSa, ParseResult } from '../../model.js';
-import { cleanOutputLines } from '../shared/clean-output.js';
+import { visibleLines } from '../shared/clean-output.js';
 import { isIpAddress, normaliseSpi, parseInteger } from '../shared/field-values.js';
 import { knownLines } from '../shared/known-lines.js';
 import { type DirectionalSa, pairSas } from '../shared/sa-pairs.js';
@@ -48,7 +48,7 @@ type Policy = {
 };
 
 export function parseIpsecSa(output: string): ParseResult {
-	const lines = cleanOutputLines(output);
+	const lines = visibleLines(output);
 	const ipsec: IpsecSa[] = [];
 	const unparsed: string[] = [];
 	let tunnel: string | undefined;

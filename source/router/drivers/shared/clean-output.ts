@@ -223,6 +223,88 @@ export function cleanLineAt(
 	return visible === line ? null : visible;
 }
 
+/** The lines of visibleLines: cleanOutputLines(raw), one at a time. */
+class VisibleLineIterator implements IterableIterator<string> {
+	readonly #text: string;
+	/** Set when the text needs a whole cleaning pass: its lines, handed out in turn. */
+	readonly #lines: string[] | undefined;
+	#index = 0;
+	#position = 0;
+	#nextDashes: number;
+	/** Blank lines seen and not handed out yet: only once a line that is not blank follows them. */
+	#blanks = 0;
+	#held: string | undefined;
+
+	constructor(raw: string) {
+		this.#text = String(raw);
+		this.#lines = needsCleaningPass(this.#text) ? cleanOutputLines(this.#text) : undefined;
+		this.#nextDashes = this.#lines ? -1 : this.#text.indexOf('--');
+	}
+
+	[Symbol.iterator](): IterableIterator<string> {
+		return this;
+	}
+
+	next(): IteratorResult<string, undefined> {
+		const lines = this.#lines;
+		if (lines) {
+			if (this.#index >= lines.length) return { value: undefined, done: true };
+			const line = lines[this.#index]!;
+			this.#index += 1;
+			return { value: line, done: false };
+		}
+		if (this.#held !== undefined) {
+			if (this.#blanks > 0) {
+				this.#blanks -= 1;
+				return { value: '', done: false };
+			}
+			const held = this.#held;
+			this.#held = undefined;
+			return { value: held, done: false };
+		}
+		const text = this.#text;
+		const length = text.length;
+		while (this.#position <= length) {
+			const start = this.#position;
+			let end = text.indexOf('\n', start);
+			if (end < 0) end = length;
+			this.#position = end + 1;
+			if (end === start) {
+				this.#blanks += 1;
+				continue;
+			}
+			if (this.#nextDashes >= 0 && this.#nextDashes < start) this.#nextDashes = text.indexOf('--', start);
+			let first = start;
+			while (first < end && (text.charCodeAt(first) === 32 || text.charCodeAt(first) === 9)) first += 1;
+			const visible = cleanLineAt(text, start, end, first, this.#nextDashes >= 0 && this.#nextDashes < end);
+			const line = visible === null ? text.slice(start, end) : visible;
+			if (line === undefined) continue;
+			if (line === '') {
+				this.#blanks += 1;
+				continue;
+			}
+			if (this.#blanks > 0) {
+				this.#held = line;
+				this.#blanks -= 1;
+				return { value: '', done: false };
+			}
+			return { value: line, done: false };
+		}
+		// Blank lines at the end are dropped, as cleanOutputLines drops them.
+		return { value: undefined, done: true };
+	}
+}
+
+/**
+ * The lines of cleanOutputLines(raw), produced as they are read instead of all at once: for a parser
+ * that reads each line once, in order (`for (const line of visibleLines(output))`). Big outputs then
+ * hold no array of every line, and each line's string is garbage as soon as the parser is done with
+ * it (cheap to collect), where an array keeps all of them alive through the parse. Iterate once.
+ */
+export function visibleLines(raw: string): IterableIterator<string> {
+	return new VisibleLineIterator(raw);
+}
+
 /**
  * Whether a UTF-16 code unit is white space as `\s` means it in a regular expression (the same set
  * String.prototype.trim removes).

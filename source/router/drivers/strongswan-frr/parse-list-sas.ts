@@ -21,7 +21,7 @@
  * SAs is not the configuration order: key tunnels by peer address.
  */
 import type { IkeSa, IkeState, IpsecSa, ParseResult } from '../../model.js';
-import { cleanOutputLines } from '../shared/clean-output.js';
+import { visibleLines } from '../shared/clean-output.js';
 import {
 	dhGroupNumber,
 	isIpAddress,
@@ -215,7 +215,7 @@ function readSaLine(context: Context, trimmed: string, head: string): boolean {
 }
 
 export function parseListSas(output: string): ParseResult {
-	const lines = cleanOutputLines(output);
+	const lines = visibleLines(output);
 	const out = { ike: [] as IkeSa[], ipsec: [] as IpsecSa[] };
 	const unparsed: string[] = [];
 	let context: Context | undefined;

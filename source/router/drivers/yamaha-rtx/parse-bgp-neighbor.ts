@@ -9,7 +9,7 @@
  */
 import type { BgpNeighbor, ParseResult } from '../../model.js';
 import { asNumber, bgpStateOf } from '../shared/bgp-summary-table.js';
-import { cleanOutputLines } from '../shared/clean-output.js';
+import { visibleLines } from '../shared/clean-output.js';
 import { isIpAddress, parseDuration } from '../shared/field-values.js';
 import { knownLines } from '../shared/known-lines.js';
 
@@ -26,7 +26,7 @@ const isKnownLine = knownLines([
 ]);
 
 export function parseBgpNeighbor(output: string): ParseResult {
-	const lines = cleanOutputLines(output);
+	const lines = visibleLines(output);
 	const bgp: BgpNeighbor[] = [];
 	const unparsed: string[] = [];
 	let pending: { neighbor: string; remoteAs?: number; lines: string[] } | undefined;

@@ -16,7 +16,7 @@
  * address in the usual configurations). ESP SAs are paired send with receive per peer (and tunnel).
  */
 import type { IkeSa, IpsecSa, ParseResult } from '../../model.js';
-import { cleanOutputLines, isRule, tokensOf } from '../shared/clean-output.js';
+import { isRule, tokensOf, visibleLines } from '../shared/clean-output.js';
 import { isIpAddress, ownValue, parseInteger, spiFromHexBytes } from '../shared/field-values.js';
 import { knownLines } from '../shared/known-lines.js';
 import { type DirectionalSa, pairSas } from '../shared/sa-pairs.js';
@@ -185,7 +185,7 @@ const isSummaryLine = knownLines([
 ]);
 
 export function parseIpsecSa(output: string): ParseResult {
-	const lines = cleanOutputLines(output);
+	const lines = visibleLines(output);
 	const collector = new Collector();
 	const unparsed: string[] = [];
 	let block: Block | undefined;

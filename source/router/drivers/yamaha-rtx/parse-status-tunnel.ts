@@ -13,7 +13,7 @@
  * monitor's job. Counters add IPv4 and IPv6. Tunnels that are not IPsec are left out.
  */
 import type { IpsecSa, ParseResult } from '../../model.js';
-import { cleanOutputLines } from '../shared/clean-output.js';
+import { visibleLines } from '../shared/clean-output.js';
 import { parseInteger } from '../shared/field-values.js';
 import { knownLines } from '../shared/known-lines.js';
 
@@ -44,7 +44,7 @@ function add(tunnel: Tunnel, field: Counter, value: number | undefined): void {
 }
 
 export function parseStatusTunnel(output: string): ParseResult {
-	const lines = cleanOutputLines(output);
+	const lines = visibleLines(output);
 	const ipsec: IpsecSa[] = [];
 	const unparsed: string[] = [];
 	let tunnel: Tunnel | undefined;
