@@ -34,6 +34,7 @@ import {
 	propagatesRoutes,
 	vpnGatewayVpcId,
 	waitForVpnGatewayAttached,
+	waitForVpnGatewayDetached,
 } from '../aws/vpn-gateway.js';
 import type { WaitOptions } from '../aws/wait.js';
 import {
@@ -98,7 +99,8 @@ const vpnGatewayStep: Step = {
 	async assess(ctx, found) {
 		const gateway = found.aws as VpnGateway;
 		const wanted = amazonSideAsn(ctx.answers);
-		if (gateway.AmazonSideAsn !== wanted) {
+		// An endpoint that does not report the ASN cannot be compared: never replace for that.
+		if (gateway.AmazonSideAsn !== undefined && gateway.AmazonSideAsn !== wanted) {
 			return {
 				action: 'replace',
 				reason: say('flow.replace.amazonAsn', { from: gateway.AmazonSideAsn ?? '?', to: wanted }),
@@ -133,7 +135,12 @@ const vpnGatewayStep: Step = {
 		const vpcId = requireResolved(ctx.resolved.vpcId, 'vpn-gateway', 'vpc');
 		const routeTableId = requireResolved(ctx.resolved.routeTableId, 'vpn-gateway', 'route-table');
 		const gateway = found.aws as VpnGateway;
-		if (vpnGatewayVpcId(gateway) !== vpcId) await attachVpnGateway(ctx.ec2, found.id, vpcId, call(ctx));
+		if (vpnGatewayVpcId(gateway) !== vpcId) {
+			// Still detaching (a destroy stopped half-way): a gateway takes a new attachment only once detached.
+			if (gateway.VpcAttachments?.some((attachment) => attachment.State === 'detaching'))
+				await waitForVpnGatewayDetached(ctx.ec2, found.id, waitWith(ctx));
+			await attachVpnGateway(ctx.ec2, found.id, vpcId, call(ctx));
+		}
 		await waitForVpnGatewayAttached(ctx.ec2, found.id, vpcId, waitWith(ctx));
 		if (await enableRoutePropagation(ctx.ec2, routeTableId, found.id, call(ctx))) {
 			ctx.emit({

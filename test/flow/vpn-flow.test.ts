@@ -1,16 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+	DeleteVpnConnectionCommand,
 	DescribeCustomerGatewaysCommand,
 	DescribeRouteTablesCommand,
 	DescribeSecurityGroupsCommand,
 	DescribeVpnConnectionsCommand,
 	DescribeVpnGatewaysCommand,
+	DetachVpnGatewayCommand,
 	DisableVgwRoutePropagationCommand,
 	type EC2Client,
 	type TunnelOption,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEc2Client } from '../../source/aws/client.js';
 import type { Answers } from '../../source/flow/answers.js';
 import { buildRank, destroyOrder, stepFor, stepsFor } from '../../source/flow/flow-steps.js';
 import { planFlow } from '../../source/flow/plan.js';
@@ -19,10 +22,15 @@ import { loadState, saveState } from '../../source/flow/state.js';
 import { renderMessage } from '../../source/flow/steps.js';
 import { tunnelDrift } from '../../source/flow/vpn-steps.js';
 import { createTranslator } from '../../source/i18n/index.js';
+import type { VpnTimings } from '../../source/sandbox/ec2/actions/vpn.js';
+import type { Timings } from '../../source/sandbox/ec2/context.js';
+import { SANDBOX_CREDENTIALS, startEc2Sandbox } from '../../source/sandbox/ec2/index.js';
 import {
 	countTagged,
 	fastFlowTimings,
+	fastSandboxTimings,
 	networkKinds,
+	region,
 	type Sandbox,
 	sampleAnswers,
 	startSandbox,
@@ -80,11 +88,11 @@ function vpnAnswers(
 const tagFilter = (stack: string) => [{ Name: 'tag:kakehashi:stack', Values: [stack] }];
 
 /** The stack's live VPN resources, as AWS describes them. */
-async function vpnResources(stack: string) {
+async function vpnResources(stack: string, client: EC2Client = ec2) {
 	const [gateways, customers, connections] = await Promise.all([
-		ec2.send(new DescribeVpnGatewaysCommand({ Filters: tagFilter(stack) })),
-		ec2.send(new DescribeCustomerGatewaysCommand({ Filters: tagFilter(stack) })),
-		ec2.send(new DescribeVpnConnectionsCommand({ Filters: tagFilter(stack) })),
+		client.send(new DescribeVpnGatewaysCommand({ Filters: tagFilter(stack) })),
+		client.send(new DescribeCustomerGatewaysCommand({ Filters: tagFilter(stack) })),
+		client.send(new DescribeVpnConnectionsCommand({ Filters: tagFilter(stack) })),
 	]);
 	return {
 		'vpn-gateway': (gateways.VpnGateways ?? []).filter((item) => item.State !== 'deleted'),
@@ -93,9 +101,9 @@ async function vpnResources(stack: string) {
 	};
 }
 
-async function expectOneOfEach(stack: string, statePath: string): Promise<void> {
-	const tagged = await countTagged(ec2, stack);
-	const vpn = await vpnResources(stack);
+async function expectOneOfEach(stack: string, statePath: string, client: EC2Client = ec2): Promise<void> {
+	const tagged = await countTagged(client, stack);
+	const vpn = await vpnResources(stack, client);
 	const state = await loadState(statePath);
 	const ids = (kind: string) => state?.resources.filter((item) => item.kind === kind).map((item) => item.id);
 	for (const kind of networkKinds) {
@@ -108,10 +116,10 @@ async function expectOneOfEach(stack: string, statePath: string): Promise<void> 
 	for (const kind of vpnKinds) expect(vpn[kind], kind).toHaveLength(1);
 }
 
-async function expectNothingLeft(stack: string): Promise<void> {
-	const tagged = await countTagged(ec2, stack);
+async function expectNothingLeft(stack: string, client: EC2Client = ec2): Promise<void> {
+	const tagged = await countTagged(client, stack);
 	for (const kind of networkKinds) expect(tagged[kind], kind).toEqual([]);
-	const vpn = await vpnResources(stack);
+	const vpn = await vpnResources(stack, client);
 	for (const kind of vpnKinds) expect(vpn[kind], kind).toEqual([]);
 }
 
@@ -622,6 +630,48 @@ describe('single-aws-vpn on the sandbox', () => {
 		const vpn = await vpnResources(stack);
 		expect(vpn['vpn-connection']).toEqual([]);
 		expect(vpn['vpn-gateway']).toEqual([]);
+	}, 120_000);
+});
+
+describe('single-aws-vpn on a sandbox whose gateways take long to detach', () => {
+	let slow: Awaited<ReturnType<typeof startEc2Sandbox>>;
+	let slowEc2: EC2Client;
+	beforeAll(async () => {
+		// Detaching outlasts the network steps of the next apply, so it meets the gateway still detaching.
+		const timings: Partial<Timings & VpnTimings> = { ...fastSandboxTimings, vpnGatewayAttachMs: 2500 };
+		slow = await startEc2Sandbox({ port: 0, timings });
+		slowEc2 = createEc2Client({ region, endpoint: slow.endpoint, credentials: SANDBOX_CREDENTIALS });
+	});
+	afterAll(async () => {
+		await slow?.close();
+	});
+
+	it('applies again after a destroy stopped half-way (connection deleting, gateway detaching)', async () => {
+		const ec2 = slowEc2;
+		const stack = uniqueStack('vpn-half');
+		const statePath = join(dir, `${stack}.state.json`);
+		const answers = vpnAnswers(stack, {}, '198.51.100.38');
+		await applyFlow({ ec2, answers, statePath, timings: fastFlowTimings });
+		const first = await vpnResources(stack, ec2);
+		const vpcId = (await loadState(statePath))?.resources.find((item) => item.kind === 'vpc')?.id;
+		await ec2.send(
+			new DeleteVpnConnectionCommand({ VpnConnectionId: first['vpn-connection'][0]?.VpnConnectionId }),
+		);
+		await ec2.send(
+			new DetachVpnGatewayCommand({ VpnGatewayId: first['vpn-gateway'][0]?.VpnGatewayId, VpcId: vpcId }),
+		);
+		await applyFlow({ ec2, answers, statePath, timings: fastFlowTimings });
+		await expectOneOfEach(stack, statePath, ec2);
+		const second = await vpnResources(stack, ec2);
+		expect(second['vpn-gateway'][0]?.VpnGatewayId).toBe(first['vpn-gateway'][0]?.VpnGatewayId);
+		expect(second['vpn-gateway'][0]?.VpcAttachments).toEqual([{ VpcId: vpcId, State: 'attached' }]);
+		expect(second['vpn-connection'][0]?.State).toBe('available');
+		expect(second['vpn-connection'][0]?.VpnConnectionId).not.toBe(
+			first['vpn-connection'][0]?.VpnConnectionId,
+		);
+		const destroyed = await destroyFlow({ ec2, statePath, timings: fastFlowTimings });
+		expect(destroyed.failed).toEqual([]);
+		await expectNothingLeft(stack, ec2);
 	}, 120_000);
 });
 
