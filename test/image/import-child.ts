@@ -31,6 +31,7 @@ const result = await importImage({
 	onEvent: (event) => {
 		if (event.type === 'upload-part') process.stdout.write(`${JSON.stringify({ part: event.part })}\n`);
 		if (event.type === 'phase') process.stdout.write(`${JSON.stringify({ phase: event.phase })}\n`);
+		if (event.type === 'note') process.stdout.write(`${JSON.stringify({ note: event.message.key })}\n`);
 	},
 });
 process.stdout.write(`${JSON.stringify({ done: true, imageId: result.imageId })}\n`);

@@ -60,6 +60,30 @@ function awsCliAvailable(): boolean {
 	}
 }
 
+/** Run the import in a child process and SIGKILL it at the first stdout line `killAt` accepts. */
+function runChildUntil(statePath: string, name: string, killAt: (line: string) => boolean): Promise<string> {
+	const child = spawn(
+		process.execPath,
+		['--import', 'tsx', join(here, 'import-child.ts'), sandbox.endpoint, fixedVhd, name, statePath],
+		{ cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+	);
+	let stderr = '';
+	child.stderr.on('data', (chunk) => {
+		stderr += chunk;
+	});
+	return new Promise<string>((resolve) => {
+		let buffered = '';
+		child.stdout.setEncoding('utf8');
+		child.stdout.on('data', (chunk: string) => {
+			buffered += chunk;
+			const lines = buffered.split('\n');
+			buffered = lines.pop() ?? '';
+			if (lines.some(killAt)) child.kill('SIGKILL');
+		});
+		child.on('exit', (code, signal) => resolve(signal ?? `exit ${code}: ${stderr}`));
+	});
+}
+
 function qemuImg(name: string, ...args: string[]): string {
 	const path = join(dir, name);
 	execFileSync('qemu-img', ['create', ...args, path, args.includes('subformat=fixed') ? '40M' : '256M'], {
@@ -313,30 +337,8 @@ describe('image import on the sandbox', () => {
 		await ensureBucket(s3, { bucket, region });
 		await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
 
-		const child = spawn(
-			process.execPath,
-			['--import', 'tsx', join(here, 'import-child.ts'), sandbox.endpoint, fixedVhd, name, statePath],
-			{ cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-		);
 		let parts = 0;
-		let stderr = '';
-		child.stderr.on('data', (chunk) => {
-			stderr += chunk;
-		});
-		const outcome = await new Promise<string>((resolve) => {
-			let buffered = '';
-			child.stdout.setEncoding('utf8');
-			child.stdout.on('data', (chunk: string) => {
-				buffered += chunk;
-				const lines = buffered.split('\n');
-				buffered = lines.pop() ?? '';
-				for (const line of lines) {
-					if (line.includes('"part"')) parts += 1;
-					if (parts === 2) child.kill('SIGKILL');
-				}
-			});
-			child.on('exit', (code, signal) => resolve(signal ?? `exit ${code}: ${stderr}`));
-		});
+		const outcome = await runChildUntil(statePath, name, (line) => line.includes('"part"') && ++parts === 2);
 		expect(outcome).toBe('SIGKILL');
 
 		const state = await loadState(statePath);
@@ -367,6 +369,32 @@ describe('image import on the sandbox', () => {
 		expect(await objectsIn(bucket)).not.toContain(key);
 		const images = await ec2.send(new DescribeImagesCommand({ ImageIds: [result.imageId] }));
 		expect(images.Images?.[0]?.State).toBe('available');
+	}, 180_000);
+
+	it('a run killed while the import task runs: the rerun polls that task instead of uploading again', async () => {
+		const statePath = join(dir, 'kill-import.state.json');
+		const name = 'vaa-kill-import';
+		const outcome = await runChildUntil(statePath, name, (line) => line.includes('image.note.importTask'));
+		expect(outcome).toBe('SIGKILL');
+		const recorded = (await loadState(statePath))?.resources.find((item) => item.kind === 's3-object');
+		expect(recorded?.importTaskId).toMatch(/^import-snap-/);
+
+		const events: ImageImportEvent[] = [];
+		const result = await importImage(
+			options({
+				statePath,
+				name,
+				vhdPath: fixedVhd,
+				stack: 'kill-test',
+				onEvent: (event) => events.push(event),
+			}),
+		);
+		expect(result.importTaskId).toBe(recorded?.importTaskId);
+		expect(events.some((event) => event.type === 'phase' && event.phase === 'upload')).toBe(false);
+		const tasks = await ec2.send(
+			new DescribeImportSnapshotTasksCommand({ ImportTaskIds: [result.importTaskId] }),
+		);
+		expect(tasks.ImportSnapshotTasks?.[0]?.SnapshotTaskDetail?.Status).toBe('completed');
 	}, 180_000);
 
 	it('an import task that fails shows AWS’s message and the disk hint', async () => {
