@@ -143,6 +143,10 @@ const rules: Record<string, Rule> = {
 			? []
 			: [{ path, rule: 'vpn.insideCidr.linkLocal', severity: 'error', vars: { value } }];
 	},
+	interfaceName: (value, _draft, path) =>
+		/^[A-Za-z][A-Za-z0-9./:_-]{0,63}$/.test(value.trim())
+			? []
+			: [{ path, rule: 'router.interfaceName', severity: 'error', vars: { value } }],
 	tenantName: (value, draft, path) => {
 		const name = value.trim();
 		if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))

@@ -48,6 +48,7 @@ describe('wizard: single mode with AWS VPN', () => {
 		await press(app, enter);
 		await waitFor(app, 'Router vendor:');
 		await press(app, enter); // awplus
+		await accept(app, 'internet-facing interface (tunnel source): ppp0');
 		await waitFor(app, 'Routing:');
 		await press(app, enter); // BGP
 		await waitFor(app, 'Tunnel 1 inside CIDR');
@@ -139,6 +140,7 @@ describe('wizard: multi-tenant mode', () => {
 		await press(app, enter);
 		await waitFor(app, 'Router vendor:');
 		await press(app, enter);
+		await accept(app, 'internet-facing interface');
 		await waitFor(app, 'ISAKMP vaa1 · tunnel1 · L2TPv3 11/12 · 172.16.0.2/24');
 
 		// tenant-b with tenant-a's own LAN and tunnel address: allowed, and said why
@@ -154,7 +156,12 @@ describe('wizard: multi-tenant mode', () => {
 		await waitFor(app, 'Tenant LAN');
 		await retype(app, '192.168.10.0/24');
 		await press(app, enter);
-		for (const label of ['tunnel address: 172.16.0.2/24', 'Pre-shared key reference', 'Router vendor:']) {
+		for (const label of [
+			'tunnel address: 172.16.0.2/24',
+			'Pre-shared key reference',
+			'Router vendor:',
+			'internet-facing interface',
+		]) {
 			await accept(app, label);
 		}
 		await waitFor(app, 'ISAKMP vaa2 · tunnel2 · L2TPv3 21/22');
@@ -169,6 +176,7 @@ describe('wizard: multi-tenant mode', () => {
 			'tunnel address',
 			'Pre-shared key reference',
 			'Router vendor:',
+			'internet-facing interface',
 		]) {
 			await accept(app, label);
 		}
