@@ -730,3 +730,30 @@ test('faults reach S3 and IAM by operation name: a failed UploadPart, then the u
 		409,
 	);
 });
+
+test('the whole sandbox (startSandbox) keeps S3 bodies in its folder across restarts', async () => {
+	const { startSandbox } = await import('../../source/sandbox/index.js');
+	const dir = mkdtempSync(join(tmpdir(), 'kakehashi-s3-whole-'));
+	onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+	const body = pattern(6 * MiB, 5);
+	{
+		const sandbox = await startSandbox({ dir });
+		onTestFinished(() => sandbox.close());
+		const s3 = client(sandbox.endpoint);
+		await createBucket(s3, 'whole');
+		await new Upload({
+			client: s3,
+			params: { Bucket: 'whole', Key: 'disk.vhd', Body: body },
+			partSize: 5 * MiB,
+		}).done();
+		await sandbox.close();
+	}
+	expect(readdirSync(join(dir, 's3-objects'))).toHaveLength(2);
+	const sandbox = await startSandbox({ dir });
+	onTestFinished(() => sandbox.close());
+	const got = await client(sandbox.endpoint).send(new GetObjectCommand({ Bucket: 'whole', Key: 'disk.vhd' }));
+	const bytes = Buffer.from(
+		await (got.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+	);
+	expect(sha256(bytes)).toBe(sha256(body));
+});
