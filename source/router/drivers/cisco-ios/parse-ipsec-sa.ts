@@ -20,7 +20,7 @@ import {
 	isWhiteSpaceCode,
 	needsCleaningPass,
 } from '../shared/clean-output.js';
-import { isIpAddress, isZeroHex, parseInteger } from '../shared/field-values.js';
+import { isIpAddress, isZeroHex } from '../shared/field-values.js';
 import { literalMatcher } from '../shared/known-lines.js';
 import { type DirectionalSa, pairSas } from '../shared/sa-pairs.js';
 import { transformOf } from './algorithms.js';
@@ -142,16 +142,67 @@ function isKnown(text: string, at: number, end: number, head: string): boolean {
 }
 
 // Hoisted: a regular expression literal makes a new RegExp object each time it is evaluated.
-const SPI_TEXT = /^(0x[0-9a-f]{1,8})(?:\(\d+\))?$/i;
 const CRYPTO_ENDPOINTS = inText(
 	/^(?:local crypto endpt\.:\s*(\S+?),)?\s*(?:remote crypto endpt\.:\s*(\S+))?$/i,
 );
-const CURRENT_OUTBOUND_SPI = inText(/^current outbound spi:\s*(\S+)$/i);
 const SA_LIST = inText(/^(?:inbound|outbound) (?:esp|ah|pcp) sas:$/i);
-const SA_TIMING = inText(/^sa timing: remaining key lifetime \((?:k\/)?sec\):\s*\((?:\d+\/)?(\d+)\)$/i);
 const STATUS_ACTIVE = inText(/^Status:\s*ACTIVE\b/i);
 const PROTECTED_VRF = inText(/^protected vrf:/i);
 const CURRENT_PEER = inText(/^current_peer\s+(\S+?)(?:\s+port\s+(\d{1,5}))?$/i);
+
+/** Digits from `at` to the first other character: where they end, and their value (15 digits at most, as parseInteger). */
+function digitsAt(text: string, at: number, end: number): { stop: number; value: number | undefined } {
+	let stop = at;
+	let value = 0;
+	while (stop < end && isDigitCode(text.charCodeAt(stop))) {
+		value = value * 10 + (text.charCodeAt(stop) - 48);
+		stop += 1;
+	}
+	return { stop, value: stop - at <= 15 ? value : undefined };
+}
+
+function skipWhiteSpace(text: string, at: number, end: number): number {
+	let index = at;
+	while (index < end && isWhiteSpaceCode(text.charCodeAt(index))) index += 1;
+	return index;
+}
+
+/**
+ * `current outbound spi: 0xB8357C22(3090512930)` read in place, as `^current outbound spi:\s*(\S+)$`
+ * (any case) matches it: where the value starts, or -1 when the line is not that (no value, or blanks
+ * inside it).
+ */
+function currentOutboundSpiAt(text: string, at: number, end: number): number {
+	const prefix = 'current outbound spi:';
+	if (end - at <= prefix.length || !headAt(text, at, prefix)) return -1;
+	const value = skipWhiteSpace(text, at + prefix.length, end);
+	if (value === end) return -1;
+	for (let index = value; index < end; index += 1) if (isWhiteSpaceCode(text.charCodeAt(index))) return -1;
+	return value;
+}
+
+/**
+ * `sa timing: remaining key lifetime (k/sec): (4607999/3189)` read in place, as
+ * `^sa timing: remaining key lifetime \((?:k\/)?sec\):\s*\((?:\d+\/)?(\d+)\)$` (any case) matches it:
+ * false when the line is not that, else the seconds as parseInteger reads them.
+ */
+function secondsLeftAt(text: string, at: number, end: number): number | undefined | false {
+	const prefix = 'sa timing: remaining key lifetime (';
+	if (end - at < prefix.length || !headAt(text, at, prefix)) return false;
+	let index = at + prefix.length;
+	if (end - index >= 2 && headAt(text, index, 'k/')) index += 2;
+	if (end - index < 5 || !headAt(text, index, 'sec):')) return false;
+	index = skipWhiteSpace(text, index + 5, end);
+	if (index >= end || text.charCodeAt(index) !== 40) return false;
+	let digits = digitsAt(text, index + 1, end);
+	if (digits.stop === index + 1) return false;
+	if (digits.stop < end && text.charCodeAt(digits.stop) === 47) {
+		const after = digits.stop + 1;
+		digits = digitsAt(text, after, end);
+		if (digits.stop === after) return false;
+	}
+	return digits.stop + 1 === end && text.charCodeAt(digits.stop) === 41 ? digits.value : false;
+}
 
 type Direction = 'in' | 'out' | 'other';
 
@@ -171,19 +222,13 @@ type Flow = {
 	lines: string[];
 };
 
-/** `0xB8357C22(3090512930)` → `0xb8357c22`. */
-function spiOf(text: string): string | undefined {
-	const match = SPI_TEXT.exec(text.trim());
-	// What normaliseSpi makes of `0x` + 1 to 8 hex digits, without a second match.
-	return match ? `0x${match[1]!.slice(2).toLowerCase()}` : undefined;
-}
-
 const isHexCode = (code: number) =>
 	(code >= 48 && code <= 57) || (code >= 97 && code <= 102) || (code >= 65 && code <= 70);
 const isDigitCode = (code: number) => code >= 48 && code <= 57;
 
 /**
- * spiOf(text.slice(from, end)), read in place (three `spi:` lines a flow): trimmed, then `0x` + 1 to 8
+ * `0xB8357C22(3090512930)` → `0xb8357c22`, read in place (from `from` to `end`; three SPIs a flow),
+ * as `^(0x[0-9a-f]{1,8})(?:\(\d+\))?$` (any case) matches the trimmed text: `0x` + 1 to 8
  * hex digits, optionally followed by `(` decimal digits `)`, and nothing else.
  */
 function spiAt(text: string, from: number, end: number): string | undefined {
@@ -291,9 +336,9 @@ export function parseIpsecSa(output: string): ParseResult {
 				return isKnown(text, at, end, head);
 			}
 			case 'current': {
-				const outboundSpi = execAt(CURRENT_OUTBOUND_SPI, text, at);
-				if (!outboundSpi) return false;
-				const spi = spiOf(outboundSpi[1]!);
+				const value = currentOutboundSpiAt(text, at, end);
+				if (value < 0) return false;
+				const spi = spiAt(text, value, end);
 				if (spi !== undefined && !isZeroHex(spi)) current.currentOutboundSpi = spi;
 				return true;
 			}
@@ -321,9 +366,8 @@ export function parseIpsecSa(output: string): ParseResult {
 				return true;
 			}
 			case 'sa': {
-				const timing = execAt(SA_TIMING, text, at);
-				if (!timing || !sa) return false;
-				const seconds = parseInteger(timing[1]);
+				const seconds = secondsLeftAt(text, at, end);
+				if (seconds === false || !sa) return false;
 				if (seconds !== undefined) sa.expiresInSeconds = seconds;
 				return true;
 			}
