@@ -479,7 +479,13 @@ export function analyzePolicies(options: AnalyzeOptions = {}): GeneratedPolicies
 				}
 				for (const found of impliedBy(call)) {
 					const narrowed = found.resource === '*' ? impliedResources[found.action]?.resource : undefined;
-					const implied = narrowed ? { ...found, resource: narrowed } : found;
+					const implied = narrowed
+						? {
+								...found,
+								resource: narrowed,
+								reason: `${found.reason}; ${impliedResources[found.action]?.why ?? ''}`,
+							}
+						: found;
 					const known = entry.implied[implied.action] ?? {
 						reason: implied.reason,
 						resource: implied.resource,
@@ -542,7 +548,7 @@ export function impliedBy(
 		const role = call.inputProps.has('RoleName') ? call.inputStrings.get('RoleName') : 'vmimport';
 		implied.push({
 			action: 'iam:PassRole',
-			reason: `${call.operation} hands the VM Import service role (${role ?? 'RoleName'}) to vmie.amazonaws.com`,
+			reason: `${call.operation} hands ${role ? `the role ${role}` : 'the role its RoleName names'} to VM Import (vmie.amazonaws.com)`,
 			resource: role ? `arn:aws:iam::*:role/${role}` : '*',
 		});
 	}

@@ -207,7 +207,8 @@ export const generatedPolicies: GeneratedPolicies = {
 				],
 			},
 			'iam:PassRole': {
-				reason: 'ImportSnapshot hands the VM Import service role (RoleName) to vmie.amazonaws.com',
+				reason:
+					"ImportSnapshot hands the role its RoleName names to VM Import (vmie.amazonaws.com); ImportSnapshot's RoleName is flow/image-import.ts `options.role ?? VMIMPORT_ROLE` and `kakehashi image import` passes no role: always vmimport",
 				resource: 'arn:aws:iam::*:role/vmimport',
 				sources: ['source/aws/image-import.ts#importSnapshot'],
 			},
@@ -501,7 +502,8 @@ export const generatedPolicies: GeneratedPolicies = {
 				],
 			},
 			'iam:PassRole': {
-				reason: 'ImportSnapshot hands the VM Import service role (RoleName) to vmie.amazonaws.com',
+				reason:
+					"ImportSnapshot hands the role its RoleName names to VM Import (vmie.amazonaws.com); ImportSnapshot's RoleName is flow/image-import.ts `options.role ?? VMIMPORT_ROLE` and `kakehashi image import` passes no role: always vmimport",
 				resource: 'arn:aws:iam::*:role/vmimport',
 				sources: ['source/aws/image-import.ts#importSnapshot'],
 			},
@@ -721,7 +723,8 @@ export const generatedPolicies: GeneratedPolicies = {
 				],
 			},
 			'iam:PassRole': {
-				reason: 'ImportSnapshot hands the VM Import service role (RoleName) to vmie.amazonaws.com',
+				reason:
+					"ImportSnapshot hands the role its RoleName names to VM Import (vmie.amazonaws.com); ImportSnapshot's RoleName is flow/image-import.ts `options.role ?? VMIMPORT_ROLE` and `kakehashi image import` passes no role: always vmimport",
 				resource: 'arn:aws:iam::*:role/vmimport',
 				sources: ['source/aws/image-import.ts#importSnapshot'],
 			},
