@@ -295,6 +295,28 @@ describe('image import failures', () => {
 		expect((await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).Snapshots).toEqual([]);
 	});
 
+	test('CancelImportTask ends an active task as deleted; a finished one cannot be cancelled', async () => {
+		const { ec2, s3, iam } = await world();
+		await vmimportRole(iam);
+		await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'disk.vhd', Body: Buffer.alloc(4096) }));
+		const { CancelImportTaskCommand } = await import('@aws-sdk/client-ec2');
+		const importTaskId = await importFrom(ec2, 'disk.vhd');
+		const cancelled = await ec2.send(new CancelImportTaskCommand({ ImportTaskId: importTaskId }));
+		expect(cancelled).toMatchObject({
+			ImportTaskId: importTaskId,
+			PreviousState: 'active',
+			State: 'deleting',
+		});
+		const task = (await ec2.send(new DescribeImportSnapshotTasksCommand({ ImportTaskIds: [importTaskId] })))
+			.ImportSnapshotTasks?.[0]?.SnapshotTaskDetail;
+		expect(task?.Status).toBe('deleted');
+		await expectAwsError(
+			ec2.send(new CancelImportTaskCommand({ ImportTaskId: importTaskId })),
+			'IncorrectState',
+			400,
+		);
+	});
+
 	test('the vmimport role must exist, trust vmie.amazonaws.com and read the object; the object must exist', async () => {
 		const { ec2, s3, iam } = await world();
 		await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'disk.vhd', Body: 'x' }));

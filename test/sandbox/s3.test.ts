@@ -757,3 +757,21 @@ test('the whole sandbox (startSandbox) keeps S3 bodies in its folder across rest
 	);
 	expect(sha256(bytes)).toBe(sha256(body));
 });
+
+test('DeleteObjects removes a batch (checksum header verified); ListObjects v1 still answers', async () => {
+	const { s3 } = await s3Sandbox();
+	await createBucket(s3, 'batch');
+	for (const key of ['a', 'b', 'c']) {
+		await s3.send(new PutObjectCommand({ Bucket: 'batch', Key: key, Body: key }));
+	}
+	const { DeleteObjectsCommand, ListObjectsCommand } = await import('@aws-sdk/client-s3');
+	const deleted = await s3.send(
+		new DeleteObjectsCommand({
+			Bucket: 'batch',
+			Delete: { Objects: [{ Key: 'a' }, { Key: 'c' }, { Key: 'missing' }] },
+		}),
+	);
+	expect(deleted.Deleted?.map((entry) => entry.Key)).toEqual(['a', 'c', 'missing']);
+	const listed = await s3.send(new ListObjectsCommand({ Bucket: 'batch' }));
+	expect(listed.Contents?.map((object) => object.Key)).toEqual(['b']);
+});
