@@ -69,13 +69,13 @@ function randomSuffix(): string {
 export class BucketTakenError extends Error {
 	constructor(
 		readonly bucket: string,
-		/** A name HeadBucket found free, when one was. */
+		/** A name HeadBucket found free (or already yours, in this region), when one was. */
 		readonly suggestion: string | undefined,
 	) {
 		super(
 			`The S3 bucket name "${bucket}" is taken by another AWS account (bucket names are global).` +
 				(suggestion
-					? ` Pass --bucket ${suggestion} (that name is free now).`
+					? ` Pass --bucket ${suggestion} (that name is available to you).`
 					: ' Pass --bucket with another name.'),
 		);
 		this.name = 'BucketTakenError';
@@ -161,7 +161,7 @@ export async function ensureBucket(
 		return { bucket: input.bucket, created: false };
 	}
 	if (head.state === 'elsewhere') throw new BucketRegionError(input.bucket, head.region, input.region);
-	if (head.state === 'foreign') throw await takenError(s3, input.bucket, options);
+	if (head.state === 'foreign') throw await takenError(s3, input, options);
 	try {
 		await s3.send(
 			new CreateBucketCommand({
@@ -175,15 +175,29 @@ export async function ensureBucket(
 		return { bucket: input.bucket, created: true };
 	} catch (error) {
 		if (hasCode(error, 'BucketAlreadyOwnedByYou')) return { bucket: input.bucket, created: false };
-		if (hasCode(error, 'BucketAlreadyExists')) throw await takenError(s3, input.bucket, options);
+		if (hasCode(error, 'BucketAlreadyExists')) throw await takenError(s3, input, options);
 		throw error;
 	}
 }
 
-async function takenError(s3: S3Client, bucket: string, options: CallOptions): Promise<BucketTakenError> {
-	for (const candidate of bucketNameCandidates(bucket)) {
+/** The error for a taken name, with a name HeadBucket finds free: the account's default first, then variants. */
+async function takenError(
+	s3: S3Client,
+	input: { bucket: string; region: string; account?: string },
+	options: CallOptions,
+): Promise<BucketTakenError> {
+	const bucket = input.bucket;
+	const preferred = input.account ? defaultBucketName(input.account, input.region) : undefined;
+	const candidates = [
+		...(preferred && preferred !== bucket ? [preferred] : []),
+		...bucketNameCandidates(bucket),
+	];
+	for (const candidate of candidates) {
 		const outcome = await headBucket(s3, candidate, options).catch(() => undefined);
-		if (outcome?.state === 'absent') return new BucketTakenError(bucket, candidate);
+		const usable =
+			outcome?.state === 'absent' ||
+			(outcome?.state === 'ours' && (!outcome.region || outcome.region === input.region));
+		if (usable) return new BucketTakenError(bucket, candidate);
 	}
 	return new BucketTakenError(bucket, undefined);
 }

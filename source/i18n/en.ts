@@ -789,7 +789,7 @@ export const en = {
 	'image.error.bucketName.reservedSuffix':
 		'--bucket: “{bucket}” ends with a suffix S3 reserves (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3).',
 	'image.error.bucketTaken':
-		'The S3 bucket name “{bucket}” belongs to another AWS account (bucket names are global). Pass --bucket {suggestion} (that name is free now).',
+		'The S3 bucket name “{bucket}” belongs to another AWS account (bucket names are global). Pass --bucket {suggestion} (that name is available to you).',
 	'image.error.bucketTakenNoSuggestion':
 		'The S3 bucket name “{bucket}” belongs to another AWS account (bucket names are global). Pass --bucket with another name.',
 	'image.error.bucketRegion':

@@ -799,7 +799,7 @@ export const ja: Catalog = {
 	'image.error.bucketName.reservedSuffix':
 		'--bucket: 「{bucket}」は S3 が予約している接尾辞（-s3alias、--ol-s3、.mrap、--x-s3、--table-s3）で終わっています。',
 	'image.error.bucketTaken':
-		'S3 バケット名「{bucket}」は別の AWS アカウントが使っています（バケット名は全世界で一意です）。--bucket {suggestion} を指定してください（この名前は現在空いています）。',
+		'S3 バケット名「{bucket}」は別の AWS アカウントが使っています（バケット名は全世界で一意です）。--bucket {suggestion} を指定してください（この名前なら使えます）。',
 	'image.error.bucketTakenNoSuggestion':
 		'S3 バケット名「{bucket}」は別の AWS アカウントが使っています（バケット名は全世界で一意です）。--bucket で別の名前を指定してください。',
 	'image.error.bucketRegion':

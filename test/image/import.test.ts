@@ -371,6 +371,20 @@ describe('image import on the sandbox', () => {
 		expect(images.Images?.[0]?.State).toBe('available');
 	}, 180_000);
 
+	it('a bucket name another account owns: exit 1 with a free name to use, and no role, no upload', async () => {
+		const statePath = join(dir, 'taken.state.json');
+		const seen = sandbox.actionsSeen().length;
+		const failure = importImage(options({ statePath, name: 'vaa-taken', bucket: 'taken-vaa-upload' }));
+		await expect(failure).rejects.toMatchObject({
+			name: 'BucketTakenError',
+			bucket: 'taken-vaa-upload',
+			suggestion: bucket,
+		});
+		const after = sandbox.actionsSeen().slice(seen);
+		expect(after.filter((action) => action.startsWith('iam:') || action === 's3:PutObject')).toEqual([]);
+		expect(await loadState(statePath)).toBeUndefined();
+	}, 180_000);
+
 	it('a run killed while the import task runs: the rerun polls that task instead of uploading again', async () => {
 		const statePath = join(dir, 'kill-import.state.json');
 		const name = 'vaa-kill-import';
