@@ -139,6 +139,18 @@ describe.skipIf(skipReason !== undefined)(
 			expect(head.ContentLength).toBe(readFileSync(vhd).length);
 			// 64 MiB and the 512-byte footer in the CLI's 8 MiB parts
 			expect(head.ETag).toMatch(new RegExp(`-${Math.ceil(head.ContentLength / (8 * 1024 * 1024))}"$`));
+			// from another region: S3's 301 names the bucket's region and the CLI follows it
+			const elsewhere = (await ok(aws, [
+				'--region',
+				'us-east-1',
+				's3api',
+				'head-object',
+				'--bucket',
+				'cli.upload',
+				'--key',
+				'images/vaa.vhd',
+			])) as { ContentLength: number };
+			expect(elsewhere.ContentLength).toBe(head.ContentLength);
 			const listing = await aws(['s3', 'ls', 's3://cli.upload/images/']);
 			expect(listing.stdout).toContain('vaa.vhd');
 			await ok(aws, ['s3', 'cp', 's3://cli.upload/images/vaa.vhd', join(dir, 'back.vhd'), '--no-progress']);

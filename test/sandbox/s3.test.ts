@@ -223,13 +223,27 @@ describe('S3 buckets', () => {
 		await expectAwsError(s3.send(new HeadBucketCommand({ Bucket: 'nobody-has-this' })), 'NotFound', 404);
 		const forbidden = await failure(s3.send(new HeadBucketCommand({ Bucket: 'taken-vaa-upload' })));
 		expect(forbidden.$metadata.httpStatusCode).toBe(403);
-		// A bucket used from the wrong region says which region it is in.
-		const wrong = await expectAwsError(
+		// A bucket used from another region's endpoint is a redirect naming its region.
+		const wrong = await failure(
 			east.send(new PutObjectCommand({ Bucket: 'vaa.upload', Key: 'k', Body: 'x' })),
-			'AuthorizationHeaderMalformed',
-			400,
 		);
-		expect(wrong.message).toContain(`expecting '${REGION}'`);
+		expect({ name: wrong.name, status: wrong.$metadata.httpStatusCode }).toEqual({
+			name: 'PermanentRedirect',
+			status: 301,
+		});
+		const redirected = await failure(east.send(new HeadBucketCommand({ Bucket: 'vaa.upload' })));
+		expect(redirected.$metadata.httpStatusCode).toBe(301);
+		expect(
+			(redirected as unknown as { $response?: { headers?: Record<string, string> } }).$response?.headers?.[
+				'x-amz-bucket-region'
+			],
+		).toBe(REGION);
+		// ExpectedBucketOwner: another account's id is refused
+		const denied = await failure(
+			s3.send(new HeadBucketCommand({ Bucket: 'vaa.upload', ExpectedBucketOwner: '999999999999' })),
+		);
+		expect(denied.$metadata.httpStatusCode).toBe(403);
+		await s3.send(new HeadBucketCommand({ Bucket: 'vaa.upload', ExpectedBucketOwner: '123456789012' }));
 		expect(sandbox.actionsSeen()).toEqual([
 			's3:CreateBucket',
 			's3:ListBucket',

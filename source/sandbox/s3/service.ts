@@ -259,6 +259,10 @@ export class S3Service {
 			);
 			const operation = operationOf(method, target);
 			this.#options.record(S3_IAM_ACTIONS[operation]);
+			const expectedOwner = request.headers['x-amz-expected-bucket-owner'];
+			if (typeof expectedOwner === 'string' && expectedOwner !== this.#options.accountId()) {
+				throw s3Errors.accessDenied();
+			}
 			const fault = await this.#options.fault?.(operation);
 			if (fault) throw new S3Error(fault.code, fault.message, fault.status);
 			const reply = await this.#dispatch(operation, request, target, auth);
@@ -351,12 +355,13 @@ export class S3Service {
 			if (name.startsWith(TAKEN_BUCKET_PREFIX)) throw s3Errors.accessDenied();
 			throw s3Errors.noSuchBucket(name);
 		}
+		// The endpoint stands for the signing region's S3 endpoint: a bucket elsewhere is a redirect.
 		if (checkRegion && bucket.region !== auth.region) {
 			throw new S3Error(
-				'AuthorizationHeaderMalformed',
-				`The authorization header is malformed; the region '${auth.region}' is wrong; expecting '${bucket.region}'`,
-				400,
-				{ Region: bucket.region },
+				'PermanentRedirect',
+				'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.',
+				301,
+				{ Bucket: name, Endpoint: `s3.${bucket.region}.amazonaws.com` },
 				{ 'x-amz-bucket-region': bucket.region },
 			);
 		}
