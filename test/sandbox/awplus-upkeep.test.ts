@@ -209,7 +209,9 @@ describe('simulated AW+ upkeep: flash, SFTP, software-upgrade, reboot, fail-safe
 		expect(system.flash.readText('default_backup.cfg')).toContain('tunnel destination 198.51.100.10');
 		// restore as the finding says: copy default_backup.cfg startup-config, reboot
 		expect((await exec(again, 'copy default_backup.cfg startup-config')).output).toContain('Successful');
+		const down = new Promise<void>((resolve) => again.once('close', () => resolve()));
 		await exec(again, 'reboot\ny');
+		await down;
 		const restored = await eventually(
 			async () => connect(server).catch(() => undefined),
 			'SSH back after restore',
