@@ -10,7 +10,13 @@ import { Registry } from 'prom-client';
 import { findSecurityGroupById } from '../aws/security-group.js';
 import type { GlobalOptions } from '../cli.js';
 import { findResource, loadState, type RouterRecord, type State, saveState } from '../flow/state.js';
-import { telemetryByCustomerAddress } from '../monitor/aws-telemetry.js';
+import {
+	type AwsTunnelFacts,
+	awsTunnelFactsByCustomerAddress,
+	awsTunnelFactsFromState,
+	expectedAwsTunnels,
+	telemetryByCustomerAddress,
+} from '../monitor/aws-telemetry.js';
 import {
 	describeSessionError,
 	type HostKeyPolicy,
@@ -26,7 +32,7 @@ import { RouterPoller } from '../monitor/poller.js';
 import { adoptMonitor, type MonitorContext, RouterMonitor } from '../monitor/router-monitor.js';
 import { unreachableSnapshot } from '../monitor/snapshot.js';
 import { runSshShell } from '../monitor/ssh-shell.js';
-import { normalizePeer } from '../monitor/tunnels.js';
+import { normalizePeer, summarizeTunnels, type TunnelSummary } from '../monitor/tunnels.js';
 import { driverFor, drivers } from '../router/drivers/index.js';
 import type { AwsTunnelTelemetry, StatusSnapshot } from '../router/model.js';
 import type { RouterSession } from '../router/session.js';
@@ -63,8 +69,34 @@ export function parseListenAddress(value: string): { host: string; port: number 
 	return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
 }
 
-/** The tunnels each recorded router should have: in the appliance flows, appliance ↔ every other router. */
-export function expectedTunnels(state: State | undefined, record: RouterTarget): MonitorContext['tunnels'] {
+/**
+ * The tunnels each recorded router should have: in the appliance flows, appliance ↔ every other router
+ * (multi-tenant: the appliance has one per tenant, keyed by the tenant router's address; each tenant
+ * router has the appliance); with AWS's VPN, the customer gateway's router has the connection's
+ * tunnels, keyed by AWS's outside addresses, each with its BGP neighbour (AWS's inside address) and
+ * ASNs — from AWS's answer (`awsFacts`) when there is one, else from the state file.
+ */
+export function expectedTunnels(
+	state: State | undefined,
+	record: Pick<RouterTarget, 'name' | 'address'>,
+	awsFacts?: ReadonlyMap<string, readonly AwsTunnelFacts[]>,
+): MonitorContext['tunnels'] {
+	if (!state) return undefined;
+	const facts = (awsFacts ?? awsTunnelFactsFromState(state)).get(normalizePeer(record.address)) ?? [];
+	const aws = expectedAwsTunnels(facts);
+	const appliance = applianceFlowTunnels(state, record)?.tunnels ?? [];
+	const tunnels = [
+		...appliance,
+		...aws.filter((tunnel) => !appliance.some((a) => a.peerOutsideIp === tunnel.peerOutsideIp)),
+	];
+	return tunnels.length > 0 ? { tunnels } : undefined;
+}
+
+/** The appliance flows' tunnels only: appliance ↔ every other router recorded in the state file. */
+export function applianceFlowTunnels(
+	state: State | undefined,
+	record: Pick<RouterTarget, 'name'>,
+): MonitorContext['tunnels'] {
 	if (!state || state.flow === 'single-aws-vpn') return undefined;
 	const appliance = state.routers.find((router) => typeof router.instanceId === 'string');
 	if (!appliance) return undefined;
@@ -196,7 +228,10 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 	// AWS's view of its VPN tunnels (VgwTelemetry), for the router that is their customer gateway
 	const vpnIds =
 		state?.resources.filter((resource) => resource.kind === 'vpn-connection').map((r) => r.id) ?? [];
-	const fetchTelemetry = async (): Promise<Map<string, AwsTunnelTelemetry[]> | undefined> => {
+	// what the state file knows about the AWS tunnels (outside addresses, inside /30s, ASNs): the fallback
+	const stateFacts = state ? awsTunnelFactsFromState(state) : new Map<string, AwsTunnelFacts[]>();
+	type AwsView = { telemetry: Map<string, AwsTunnelTelemetry[]>; facts: Map<string, AwsTunnelFacts[]> };
+	const fetchTelemetry = async (): Promise<AwsView | undefined> => {
 		if (vpnIds.length === 0) return undefined;
 		try {
 			const { VpnConnections: connections = [] } = await backend.ec2.send(
@@ -209,23 +244,26 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 				gatewayIds.length > 0
 					? await backend.ec2.send(new DescribeCustomerGatewaysCommand({ CustomerGatewayIds: gatewayIds }))
 					: {};
-			return telemetryByCustomerAddress(connections, gateways);
+			return {
+				telemetry: telemetryByCustomerAddress(connections, gateways),
+				facts: awsTunnelFactsByCustomerAddress(connections, gateways, stateFacts),
+			};
 		} catch {
 			return undefined;
 		}
 	};
-	const telemetryFor = (telemetry: Map<string, AwsTunnelTelemetry[]> | undefined, target: RouterTarget) =>
-		telemetry?.get(normalizePeer(target.address));
+	const telemetryFor = (aws: AwsView | undefined, target: RouterTarget) =>
+		aws?.telemetry.get(normalizePeer(target.address));
 	const isAppliance = (target: RouterTarget) =>
 		state?.routers.some((router) => router.name === target.name && typeof router.instanceId === 'string') ??
 		false;
 	const contextFor = (
 		target: RouterTarget,
 		rules: SecurityGroupRuleInput[] | undefined,
-		telemetry: Map<string, AwsTunnelTelemetry[]> | undefined,
+		aws: AwsView | undefined,
 	): MonitorContext => {
-		const tunnels = expectedTunnels(state, target);
-		const awsTelemetry = telemetryFor(telemetry, target);
+		const tunnels = expectedTunnels(state, target, aws?.facts);
+		const awsTelemetry = telemetryFor(aws, target);
 		return {
 			...(tunnels ? { tunnels } : {}),
 			...(rules && isAppliance(target) ? { securityGroupRules: rules } : {}),
@@ -238,8 +276,8 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 			? {
 					failSafe: {
 						runner: session,
-						expectedTunnelDestinations: (expectedTunnels(state, target)?.tunnels ?? []).flatMap((tunnel) =>
-							tunnel.peerOutsideIp ? [tunnel.peerOutsideIp] : [],
+						expectedTunnelDestinations: (applianceFlowTunnels(state, target)?.tunnels ?? []).flatMap(
+							(tunnel) => (tunnel.peerOutsideIp ? [tunnel.peerOutsideIp] : []),
 						),
 					},
 				}
@@ -252,7 +290,7 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 		const targets = await targetsFor(options, io, backend.sandboxRouters);
 		if (!interactive) {
 			const [rules, telemetry] = await Promise.all([fetchRules(), fetchTelemetry()]);
-			const snapshots: (StatusSnapshot & { lastPollDurationMs?: number })[] = [];
+			const snapshots: (StatusSnapshot & { lastPollDurationMs?: number; tunnels?: TunnelSummary[] })[] = [];
 			let failed = false;
 			for (const target of targets) {
 				const driver = driverFor(target.vendor);
@@ -300,6 +338,8 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 				if (snapshot && snapshot.router?.reachable !== false)
 					snapshots.push({
 						...snapshot,
+						// extension: the joined rows the panel shows (IKE, IPsec, BGP and AWS per tunnel)
+						tunnels: summarizeTunnels(monitor.view.rows),
 						...(result.lastPollDurationMs !== undefined
 							? { lastPollDurationMs: result.lastPollDurationMs }
 							: {}),
@@ -354,9 +394,12 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 				const target = sessionOf.get(monitor)?.target;
 				if (!target) continue;
 				const awsTelemetry = telemetryFor(telemetry, target);
+				// AWS's answer refines the state file's tunnel facts (inside addresses, ASNs)
+				const tunnels = telemetry ? expectedTunnels(state, target, telemetry.facts) : undefined;
 				monitor.setContext({
 					...(rules && isAppliance(target) ? { securityGroupRules: rules } : {}),
 					...(awsTelemetry ? { awsTelemetry } : {}),
+					...(tunnels ? { tunnels } : {}),
 				});
 			}
 		};

@@ -30,6 +30,8 @@ export type ExpectedTunnel = {
 	remoteAs?: number;
 	/** The router's own ASN the design expects. */
 	localAs?: number;
+	/** An AWS VPN tunnel: the connection it belongs to (its two tunnels back each other up). */
+	vpnConnectionId?: string;
 };
 
 export type TunnelContext = { tunnels?: readonly ExpectedTunnel[] };
@@ -298,6 +300,7 @@ export function tunnelContextFromDesign(
 				peerOutsideIp: tunnel.awsOutsideIp,
 				awsInsideIp: tunnel.awsInsideIp,
 				customerInsideIp: tunnel.customerInsideIp,
+				...(design.vpnConnectionId ? { vpnConnectionId: design.vpnConnectionId } : {}),
 				...(design.routing === 'bgp'
 					? { bgpNeighbor: tunnel.awsInsideIp, remoteAs: design.awsAsn, localAs: design.customer.asn }
 					: {}),
@@ -313,4 +316,57 @@ export function tunnelContextFromDesign(
 			},
 		],
 	};
+}
+
+/**
+ * One joined tunnel in `monitor --once --json` (the snapshot's `tunnels`, an extension of the contract's
+ * status snapshot): what the panel shows on one row, for scripts. No SAs' details (they are in `ipsec`).
+ */
+export type TunnelSummary = {
+	name?: string;
+	peer: string;
+	expected: boolean;
+	state: TunnelState;
+	phase1: Phase1State;
+	phase2: Phase2State;
+	tunnelInterface?: string;
+	bgp?: TunnelBgp;
+	aws?: TunnelAws;
+	/** What the design or AWS expects on this tunnel (inside addresses, ASNs), when known. */
+	expect?: {
+		bgpNeighbor?: string;
+		remoteAs?: number;
+		localAs?: number;
+		customerInsideIp?: string;
+		vpnConnectionId?: string;
+	};
+};
+
+export function summarizeTunnels(rows: readonly TunnelRow[]): TunnelSummary[] {
+	return rows.map((row) => {
+		const summary: TunnelSummary = {
+			...(row.name !== undefined ? { name: row.name } : {}),
+			peer: row.peer,
+			expected: row.expected,
+			state: row.state,
+			phase1: row.phase1,
+			phase2: row.phase2,
+			...(row.tunnelInterface ? { tunnelInterface: row.tunnelInterface } : {}),
+			...(row.bgp ? { bgp: row.bgp } : {}),
+			...(row.aws ? { aws: row.aws } : {}),
+		};
+		const e = row.expectation;
+		if (e) {
+			const neighbor = e.bgpNeighbor;
+			const expect = {
+				...(neighbor !== undefined ? { bgpNeighbor: neighbor } : {}),
+				...(e.remoteAs !== undefined ? { remoteAs: e.remoteAs } : {}),
+				...(e.localAs !== undefined ? { localAs: e.localAs } : {}),
+				...(e.customerInsideIp !== undefined ? { customerInsideIp: e.customerInsideIp } : {}),
+				...(e.vpnConnectionId !== undefined ? { vpnConnectionId: e.vpnConnectionId } : {}),
+			};
+			if (Object.keys(expect).length > 0) summary.expect = expect;
+		}
+		return summary;
+	});
 }
