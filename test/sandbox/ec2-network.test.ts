@@ -1,6 +1,7 @@
 import {
 	AssociateRouteTableCommand,
 	AttachInternetGatewayCommand,
+	AttachVpnGatewayCommand,
 	AuthorizeSecurityGroupEgressCommand,
 	AuthorizeSecurityGroupIngressCommand,
 	CreateInternetGatewayCommand,
@@ -10,6 +11,7 @@ import {
 	CreateSubnetCommand,
 	CreateTagsCommand,
 	CreateVpcCommand,
+	CreateVpnGatewayCommand,
 	DeleteInternetGatewayCommand,
 	DeleteRouteCommand,
 	DeleteRouteTableCommand,
@@ -24,19 +26,21 @@ import {
 	DescribeTagsCommand,
 	DescribeVpcAttributeCommand,
 	DescribeVpcsCommand,
+	DescribeVpnGatewaysCommand,
 	DetachInternetGatewayCommand,
 	DisassociateRouteTableCommand,
 	type EC2Client,
 	ModifySubnetAttributeCommand,
 	ModifyVpcAttributeCommand,
 	paginateDescribeVpcs,
+	ReplaceRouteCommand,
 	ReplaceRouteTableAssociationCommand,
 	RevokeSecurityGroupEgressCommand,
 	RevokeSecurityGroupIngressCommand,
 	type Vpc,
 } from '@aws-sdk/client-ec2';
 import { describe, expect, test } from 'vitest';
-import { expectAwsError, sandboxWithClient } from './harness.js';
+import { eventually, expectAwsError, sandboxWithClient } from './harness.js';
 
 const sandbox = () => sandboxWithClient({ timings: { instanceRunningMs: 50 } });
 const expectError = (promise: Promise<unknown>, name: string, status = 400) =>
@@ -476,6 +480,43 @@ describe('internet gateways and route tables', () => {
 		await expectError(
 			ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: igwId })),
 			'InvalidInternetGatewayID.NotFound',
+		);
+	});
+
+	test('ReplaceRoute points an existing route at another gateway; a missing or local route is refused', async () => {
+		const { ec2 } = await sandbox();
+		const vpcId = await createVpc(ec2, '10.0.0.0/16');
+		const igwId = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway
+			?.InternetGatewayId as string;
+		await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }));
+		const vgwId = (await ec2.send(new CreateVpnGatewayCommand({ Type: 'ipsec.1' }))).VpnGateway
+			?.VpnGatewayId as string;
+		await ec2.send(new AttachVpnGatewayCommand({ VpnGatewayId: vgwId, VpcId: vpcId }));
+		const tableId = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable
+			?.RouteTableId as string;
+		const route = { RouteTableId: tableId, DestinationCidrBlock: '169.254.0.0/16' };
+		await expectError(
+			ec2.send(new ReplaceRouteCommand({ ...route, GatewayId: igwId })),
+			'InvalidRoute.NotFound',
+		);
+		await ec2.send(new CreateRouteCommand({ ...route, GatewayId: igwId }));
+		await eventually(
+			() => ec2.send(new DescribeVpnGatewaysCommand({ VpnGatewayIds: [vgwId] })),
+			(answer) => expect(answer.VpnGateways?.[0]?.VpcAttachments?.[0]?.State).toBe('attached'),
+		);
+		await ec2.send(new ReplaceRouteCommand({ ...route, GatewayId: vgwId }));
+		const routes = (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [tableId] })))
+			.RouteTables?.[0]?.Routes;
+		expect(routes?.find((item) => item.DestinationCidrBlock === '169.254.0.0/16')?.GatewayId).toBe(vgwId);
+		await expectError(
+			ec2.send(
+				new ReplaceRouteCommand({
+					RouteTableId: tableId,
+					DestinationCidrBlock: '10.0.0.0/16',
+					GatewayId: igwId,
+				}),
+			),
+			'InvalidParameterValue',
 		);
 	});
 

@@ -207,6 +207,24 @@ export const routeTableActions: ActionTable = {
 		return { return: true };
 	},
 
+	ReplaceRoute(context) {
+		const table = find.routeTable(context, context.params.required('RouteTableId', 'routeTableId'));
+		const destination = destinationCidr(context);
+		const route = table.routes.find((candidate) => candidate.destinationCidrBlock === destination);
+		if (!route) {
+			throw new Ec2Error(
+				'InvalidRoute.NotFound',
+				`no route with destination-cidr-block ${destination} in route table ${table.id}`,
+			);
+		}
+		if (route.gatewayId === 'local') {
+			throw invalidParameterValue(`cannot replace local route ${destination} in route table ${table.id}`);
+		}
+		route.gatewayId = routeTarget(context, table);
+		route.origin = 'CreateRoute';
+		return { return: true };
+	},
+
 	DeleteRoute(context) {
 		const table = find.routeTable(context, context.params.required('RouteTableId', 'routeTableId'));
 		const destination = destinationCidr(context);
