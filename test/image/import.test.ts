@@ -23,7 +23,7 @@ import { importSnapshot, waitForImportSnapshot } from '../../source/aws/image-im
 import { findNewestOwnImage } from '../../source/aws/instance.js';
 import { ensureBucket } from '../../source/aws/s3-bucket.js';
 import { fingerprintFile, listUploadedParts, listUploadsOfKey } from '../../source/aws/s3-upload.js';
-import { clientsBeside } from '../../source/aws/service-clients.js';
+import { clientsBeside, createS3Client } from '../../source/aws/service-clients.js';
 import {
 	type ImageImportEvent,
 	type ImageImportOptions,
@@ -382,6 +382,25 @@ describe('image import on the sandbox', () => {
 		});
 		const after = sandbox.actionsSeen().slice(seen);
 		expect(after.filter((action) => action.startsWith('iam:') || action === 's3:PutObject')).toEqual([]);
+		expect(await loadState(statePath)).toBeUndefined();
+	}, 180_000);
+
+	it('our bucket in another region: exit 1 naming both regions (ImportSnapshot reads only its own region)', async () => {
+		const west = createS3Client({
+			region: 'us-west-2',
+			endpoint: sandbox.endpoint,
+			credentials: SANDBOX_CREDENTIALS,
+		});
+		await ensureBucket(west, { bucket: 'vaa-upload-west', region: 'us-west-2' });
+		west.destroy();
+		const statePath = join(dir, 'west.state.json');
+		await expect(
+			importImage(options({ statePath, name: 'vaa-west', bucket: 'vaa-upload-west' })),
+		).rejects.toMatchObject({
+			name: 'BucketRegionError',
+			bucketRegion: 'us-west-2',
+			region,
+		});
 		expect(await loadState(statePath)).toBeUndefined();
 	}, 180_000);
 
