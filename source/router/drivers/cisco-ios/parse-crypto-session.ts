@@ -16,7 +16,7 @@
  * down. Capability `N` (or port 4500) = NAT traversal. A flow is up when it has active SAs.
  */
 import type { IkeSa, IpsecSa, ParseResult } from '../../model.js';
-import { cleanOutputLines } from '../shared/clean-output.js';
+import { visibleLines } from '../shared/clean-output.js';
 import { isIpAddress, parseDuration, parseInteger } from '../shared/field-values.js';
 import { knownLines } from '../shared/known-lines.js';
 import { LEGEND } from './parse-isakmp-sa.js';
@@ -59,7 +59,7 @@ function addressPort(text: string): { address: string; port?: number } | undefin
 }
 
 export function parseCryptoSession(output: string): ParseResult {
-	const lines = cleanOutputLines(output);
+	const lines = visibleLines(output);
 	const ike: IkeSa[] = [];
 	const ipsec: IpsecSa[] = [];
 	const unparsed: string[] = [];
