@@ -102,7 +102,8 @@ export function expectedAwsTunnels(facts: readonly AwsTunnelFacts[]): ExpectedTu
 	return tunnels.sort(
 		(a, b) =>
 			(a.vpnConnectionId ?? '').localeCompare(b.vpnConnectionId ?? '') ||
-			byNumbers(a.awsInsideIp ?? '~', b.awsInsideIp ?? '~') ||
+			Number(a.awsInsideIp === undefined) - Number(b.awsInsideIp === undefined) ||
+			byNumbers(a.awsInsideIp ?? '', b.awsInsideIp ?? '') ||
 			byNumbers(a.peerOutsideIp, b.peerOutsideIp),
 	);
 }

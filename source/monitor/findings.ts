@@ -197,7 +197,8 @@ function tunnelRules(
 		if (inMaintenance(row, telemetry)) continue;
 		const peer = row.peer;
 		const tunnel = designTunnel(design, peer);
-		const isAwsTunnel = tunnel !== undefined || telemetry.has(peer);
+		const isAwsTunnel =
+			tunnel !== undefined || telemetry.has(peer) || row.expectation?.vpnConnectionId !== undefined;
 		if (row.phase1 === 'missing' || row.phase1 === 'down') {
 			// the security group guards the appliance; AWS's VPN endpoints have none
 			const source =
@@ -380,6 +381,25 @@ function awsRules(
 					peer: outsideIp,
 					vars: { outsideIp, upIp: up.map((row) => row.peer).join(', '), statusMessage: '' },
 				});
+	}
+	// no telemetry and no design: the expected AWS tunnels (AWS's answer or the state file), per connection
+	if (byConnection.size === 0 && routerReachable && input.design?.kind !== 'aws-vpn') {
+		const expectedByConnection = new Map<string, TunnelRow[]>();
+		for (const row of rows) {
+			const id = row.expectation?.vpnConnectionId;
+			if (id) expectedByConnection.set(id, [...(expectedByConnection.get(id) ?? []), row]);
+		}
+		for (const group of expectedByConnection.values()) {
+			const up = group.filter(isUp);
+			if (group.length < 2 || up.length === 0) continue;
+			for (const row of group.filter((candidate) => !isUp(candidate)))
+				found.push({
+					code: 'aws.no-redundancy',
+					severity: 'warning',
+					peer: row.peer,
+					vars: { outsideIp: row.peer, upIp: up.map((other) => other.peer).join(', '), statusMessage: '' },
+				});
+		}
 	}
 	return found;
 }
