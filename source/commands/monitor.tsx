@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import {
 	DescribeCustomerGatewaysCommand,
 	DescribeVpnConnectionsCommand,
+	type EC2Client,
 	type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { render } from 'ink';
@@ -104,6 +105,34 @@ export function applianceFlowTunnels(
 	const far = isAppliance ? state.routers.filter((router) => router !== appliance) : [appliance];
 	if (far.length === 0) return undefined;
 	return { tunnels: far.map((router) => ({ name: router.name, peerOutsideIp: router.host })) };
+}
+
+/** AWS's side, per customer gateway address: VgwTelemetry, and the tunnels' facts (state file as fallback). */
+export type AwsView = { telemetry: Map<string, AwsTunnelTelemetry[]>; facts: Map<string, AwsTunnelFacts[]> };
+
+/** DescribeVpnConnections (+ DescribeCustomerGateways) shaped per customer address; undefined when AWS fails. */
+export async function fetchAwsView(
+	ec2: EC2Client,
+	vpnIds: readonly string[],
+	stateFacts: ReadonlyMap<string, readonly AwsTunnelFacts[]> = new Map(),
+): Promise<AwsView | undefined> {
+	if (vpnIds.length === 0) return undefined;
+	try {
+		const { VpnConnections: connections = [] } = await ec2.send(
+			new DescribeVpnConnectionsCommand({ VpnConnectionIds: [...vpnIds] }),
+		);
+		const gatewayIds = [...new Set(connections.flatMap((connection) => connection.CustomerGatewayId ?? []))];
+		const { CustomerGateways: gateways = [] } =
+			gatewayIds.length > 0
+				? await ec2.send(new DescribeCustomerGatewaysCommand({ CustomerGatewayIds: gatewayIds }))
+				: {};
+		return {
+			telemetry: telemetryByCustomerAddress(connections, gateways),
+			facts: awsTunnelFactsByCustomerAddress(connections, gateways, stateFacts),
+		};
+	} catch {
+		return undefined;
+	}
 }
 
 /** Inbound rules of a security group, in the shape the diagnosis rules read. */
@@ -230,28 +259,7 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 		state?.resources.filter((resource) => resource.kind === 'vpn-connection').map((r) => r.id) ?? [];
 	// what the state file knows about the AWS tunnels (outside addresses, inside /30s, ASNs): the fallback
 	const stateFacts = state ? awsTunnelFactsFromState(state) : new Map<string, AwsTunnelFacts[]>();
-	type AwsView = { telemetry: Map<string, AwsTunnelTelemetry[]>; facts: Map<string, AwsTunnelFacts[]> };
-	const fetchTelemetry = async (): Promise<AwsView | undefined> => {
-		if (vpnIds.length === 0) return undefined;
-		try {
-			const { VpnConnections: connections = [] } = await backend.ec2.send(
-				new DescribeVpnConnectionsCommand({ VpnConnectionIds: vpnIds }),
-			);
-			const gatewayIds = [
-				...new Set(connections.flatMap((connection) => connection.CustomerGatewayId ?? [])),
-			];
-			const { CustomerGateways: gateways = [] } =
-				gatewayIds.length > 0
-					? await backend.ec2.send(new DescribeCustomerGatewaysCommand({ CustomerGatewayIds: gatewayIds }))
-					: {};
-			return {
-				telemetry: telemetryByCustomerAddress(connections, gateways),
-				facts: awsTunnelFactsByCustomerAddress(connections, gateways, stateFacts),
-			};
-		} catch {
-			return undefined;
-		}
-	};
+	const fetchTelemetry = (): Promise<AwsView | undefined> => fetchAwsView(backend.ec2, vpnIds, stateFacts);
 	const telemetryFor = (aws: AwsView | undefined, target: RouterTarget) =>
 		aws?.telemetry.get(normalizePeer(target.address));
 	const isAppliance = (target: RouterTarget) =>
