@@ -135,6 +135,26 @@ export async function fetchAwsView(
 	}
 }
 
+/**
+ * The context `kakehashi monitor` gives each router the state file records — its expected tunnels (per
+ * flow; AWS's tunnels with their BGP neighbours and ASNs) and AWS's telemetry — fetched once. For any
+ * panel built from the state file (the wizard's too: `adoptMonitor(new RouterMonitor(poller, { context }))`).
+ */
+export async function monitorContextsFromState(
+	state: State | undefined,
+	ec2: EC2Client | undefined,
+): Promise<(target: Pick<RouterTarget, 'name' | 'address'>) => MonitorContext> {
+	const stateFacts = state ? awsTunnelFactsFromState(state) : new Map<string, AwsTunnelFacts[]>();
+	const vpnIds =
+		state?.resources.filter((resource) => resource.kind === 'vpn-connection').map((r) => r.id) ?? [];
+	const aws = ec2 ? await fetchAwsView(ec2, vpnIds, stateFacts) : undefined;
+	return (target) => {
+		const tunnels = expectedTunnels(state, target, aws?.facts);
+		const awsTelemetry = aws?.telemetry.get(normalizePeer(target.address));
+		return { ...(tunnels ? { tunnels } : {}), ...(awsTelemetry ? { awsTelemetry } : {}) };
+	};
+}
+
 /** Inbound rules of a security group, in the shape the diagnosis rules read. */
 export function securityGroupRules(group: SecurityGroup): SecurityGroupRuleInput[] {
 	return (group.IpPermissions ?? []).flatMap((permission) =>

@@ -3,9 +3,8 @@ import { render } from 'ink-testing-library';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { GlobalOptions } from '../../source/cli.js';
 import { openBackend } from '../../source/commands/backend.js';
-import { expectedTunnels, fetchAwsView } from '../../source/commands/monitor.js';
+import { monitorContextsFromState } from '../../source/commands/monitor.js';
 import { loadState } from '../../source/flow/state.js';
-import { awsTunnelFactsFromState } from '../../source/monitor/aws-telemetry.js';
 import { openRouterSession, resolveTargets } from '../../source/monitor/connect.js';
 import { RouterPoller } from '../../source/monitor/poller.js';
 import { RouterMonitor } from '../../source/monitor/router-monitor.js';
@@ -143,16 +142,15 @@ describe('the live panel on single-aws-vpn', () => {
 			region: state.region,
 		});
 		onTestFinished(() => backend.close());
-		const vpnIds = state.resources.filter((resource) => resource.kind === 'vpn-connection').map((r) => r.id);
-		const aws = await fetchAwsView(backend.ec2, vpnIds, awsTunnelFactsFromState(state));
-		if (!aws) throw new Error('DescribeVpnConnections failed');
 		const [target] = resolveTargets(
 			state.routers.filter((router) => router.name === 'site'),
 			sandbox.routers(),
 		);
 		if (!target) throw new Error('site router not resolved');
-		const tunnels = expectedTunnels(state, target, aws.facts);
+		const context = (await monitorContextsFromState(state, backend.ec2))(target);
+		const tunnels = context.tunnels;
 		expect(tunnels?.tunnels?.map((tunnel) => tunnel.name)).toEqual(['169.254.10.0/30', '169.254.11.0/30']);
+		expect(context.awsTelemetry?.map((tunnel) => tunnel.status)).toEqual(['UP', 'UP']);
 
 		const driver = driverFor('awplus');
 		if (!driver) throw new Error('awplus driver missing');
@@ -165,10 +163,7 @@ describe('the live panel on single-aws-vpn', () => {
 			{ name: 'site', vendor: 'awplus', host: target.address, port: target.port },
 			{ intervalMs: 500, commandTimeoutMs: 5000 },
 		);
-		const awsTelemetry = aws.telemetry.get(target.address);
-		const monitor = new RouterMonitor(poller, {
-			context: { ...(tunnels ? { tunnels } : {}), ...(awsTelemetry ? { awsTelemetry } : {}) },
-		});
+		const monitor = new RouterMonitor(poller, { context });
 		onTestFinished(() => monitor.stop());
 		poller.start();
 		const app = render(
