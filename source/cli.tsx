@@ -85,11 +85,17 @@ program
 	.description('apply a flow non-interactively; resumes where a previous run stopped')
 	.option('--answers <file>', 'answers file (YAML)')
 	.option('--yes', 'do not ask for confirmation')
+	.option('--save-config', 'save the pushed router configurations to their startup configuration')
 	.option('--json', 'print JSON only')
-	.action(async (options: { answers?: string; yes?: boolean; json?: boolean }, command: Command) => {
-		const { applyCommand } = await import('./commands/apply.js');
-		process.exitCode = await applyCommand({ ...command.optsWithGlobals<GlobalOptions>(), ...options }, io);
-	});
+	.action(
+		async (
+			options: { answers?: string; yes?: boolean; saveConfig?: boolean; json?: boolean },
+			command: Command,
+		) => {
+			const { applyCommand } = await import('./commands/apply.js');
+			process.exitCode = await applyCommand({ ...command.optsWithGlobals<GlobalOptions>(), ...options }, io);
+		},
+	);
 
 program
 	.command('destroy')

@@ -12,7 +12,12 @@ import { type CommandIo, printJson } from './io.js';
 import { offerSshAddress, planChangesOut, printPlan } from './plan.js';
 import { progressPrinter } from './progress.js';
 
-export type ApplyCommandOptions = GlobalOptions & { answers?: string; yes?: boolean; json?: boolean };
+export type ApplyCommandOptions = GlobalOptions & {
+	answers?: string;
+	yes?: boolean;
+	saveConfig?: boolean;
+	json?: boolean;
+};
 
 /** A failed step as the user reads it: which resource, AWS's code, what to do, and the request id for AWS Support. */
 export function stepFailureMessage(t: Translate, error: FlowStepError): string {
@@ -66,6 +71,7 @@ export async function applyCommand(options: ApplyCommandOptions, io: CommandIo):
 					hostKeys: { knownHostsFile: options.knownHosts, acceptNew: options.acceptNewHostKey },
 					t: io.t,
 					onEvent: print,
+					...(options.saveConfig ? { saveConfig: true } : {}),
 				});
 			} catch (error) {
 				if (error instanceof FlowStepError) throw new OperationError(stepFailureMessage(io.t, error));

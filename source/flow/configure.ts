@@ -71,6 +71,26 @@ export async function pushConfig(session: ConfigSession, lines: readonly string[
 	return { status: 'applied', lines: lines.length };
 }
 
+export type SaveResult = { status: 'saved' | 'unchanged' } | { status: 'rejected'; error: string };
+
+/** Pure question, one command: does the startup configuration already hold every generated line? */
+export async function startupMatches(session: ConfigSession, lines: readonly string[]): Promise<boolean> {
+	return configMatches(lines, await session.run('show startup-config'));
+}
+
+/**
+ * Save the running configuration to the startup configuration (AW+ `write memory`) unless the startup
+ * configuration already holds the generated lines. Without it a reboot — a firmware upgrade, AWS
+ * maintenance, the appliance's fail-safe — comes back without the tunnels.
+ */
+export async function saveConfig(session: ConfigSession, lines: readonly string[]): Promise<SaveResult> {
+	if (await startupMatches(session, lines)) return { status: 'unchanged' };
+	const output = await session.run('write memory', { timeoutMs: 60_000 });
+	const error = errorLine.exec(output);
+	if (error) return { status: 'rejected', error: error[1] ?? output };
+	return { status: 'saved' };
+}
+
 /** The PSK a router already holds for a peer (AW+ `crypto isakmp key K address A|hostname H`). */
 export function configuredIsakmpKey(
 	running: string,

@@ -13,7 +13,14 @@ import { driverFor } from '../router/drivers/index.js';
 import type { RouterSession } from '../router/session.js';
 import type { SandboxRouterInfo } from '../sandbox/index.js';
 import type { Answers, Peer } from './answers.js';
-import { applianceIpsecConfigs, configuredIsakmpKey, type PushResult, pushConfig } from './configure.js';
+import {
+	applianceIpsecConfigs,
+	configuredIsakmpKey,
+	type PushResult,
+	pushConfig,
+	saveConfig,
+	startupMatches,
+} from './configure.js';
 import { type ApplyResult, applyFlow, type FlowEvent } from './runner.js';
 import { redact, resolveSecret, secretFingerprint } from './secrets.js';
 import { findResource, loadState, type RouterRecord, saveState } from './state.js';
@@ -55,6 +62,8 @@ export type JourneyOptions = {
 	signal?: AbortSignal;
 	/** How long to wait for a freshly launched appliance to accept SSH. Default 10 minutes. */
 	applianceBootTimeoutMs?: number;
+	/** Save each pushed configuration to the startup configuration (`write memory`). */
+	saveConfig?: boolean;
 	/** How long to wait for the VPN connection to be `available` (the AWS steps normally did). Default 10 minutes. */
 	vpnAvailableTimeoutMs?: number;
 };
@@ -197,6 +206,7 @@ class RouterConfigurator {
 				message,
 			);
 		}
+		await this.#saveOrSay(target, session, lines);
 		this.emit({
 			type: 'step-done',
 			kind: 'router-config',
@@ -207,6 +217,47 @@ class RouterConfigurator {
 					? t('apply.configMatches', { router: target.name })
 					: t('apply.configured', { router: target.name, lines: result.lines }),
 		});
+	}
+
+	/**
+	 * With saveConfig, `write memory` (only when the startup configuration lacks the lines); without,
+	 * a notice when the startup configuration lacks them: a reboot would come back without the tunnels.
+	 */
+	async #saveOrSay(target: RouterTarget, session: RouterSession, lines: readonly string[]): Promise<void> {
+		const { t } = this.options;
+		if (!this.options.saveConfig) {
+			if (!(await startupMatches(session, lines))) {
+				this.emit({
+					type: 'notice',
+					kind: 'router-config',
+					name: target.name,
+					message: t('apply.configNotSaved', { router: target.name }),
+				});
+			}
+			return;
+		}
+		const saved = await saveConfig(session, lines);
+		if (saved.status === 'rejected') {
+			const message = t('apply.configSaveFailed', {
+				router: target.name,
+				error: redact(saved.error, this.#secrets),
+			});
+			this.emit({
+				type: 'error',
+				kind: 'router-config',
+				name: target.name,
+				error: { code: 'SaveFailed', message },
+			});
+			throw new RouterConfigError(target.name, 'write memory', redact(saved.error, this.#secrets), message);
+		}
+		if (saved.status === 'saved') {
+			this.emit({
+				type: 'notice',
+				kind: 'router-config',
+				name: target.name,
+				message: t('apply.configSaved', { router: target.name }),
+			});
+		}
 	}
 
 	/** Whether this tool can push to the router; says so (with what to do instead) when it cannot. */

@@ -43,6 +43,9 @@ describe('kakehashi CLI on the built-in sandbox', () => {
 		expect(stateText).not.toContain(psk);
 		expect((await stat(join(cwd, 'kakehashi.state.json'))).mode & 0o777).toBe(0o600);
 		expect((await stat(join(cwd, 'amf-cloud-key.pem'))).mode & 0o777).toBe(0o400);
+		// pushed but not saved (no --save-config): the user is told a reboot would lose it
+		expect(apply.stderr).toMatch(/Router AMF-VAA: the configuration is running but not saved/);
+		expect(apply.stderr).toMatch(/Router site: the configuration is running but not saved/);
 
 		const monitor = await kakehashi(['monitor', '--sandbox', '--once', '--json'], { cwd });
 		expect(monitor.exitCode, monitor.stderr).toBe(0);
@@ -58,10 +61,15 @@ describe('kakehashi CLI on the built-in sandbox', () => {
 		expect(site?.ike[0]?.peer).toMatch(/^203\.0\.113\./);
 		expect(instance).toBeDefined();
 
-		const reapply = await kakehashi(['apply', '--answers', exampleAnswers, '--sandbox', '--yes', '--json'], {
-			cwd,
-		});
+		const reapply = await kakehashi(
+			['apply', '--answers', exampleAnswers, '--sandbox', '--yes', '--json', '--save-config'],
+			{ cwd },
+		);
 		expect(reapply.exitCode, reapply.stderr).toBe(0);
+		// the running configurations already match; --save-config writes them to startup (write memory)
+		expect(reapply.stderr).toMatch(/Router AMF-VAA: configuration saved to the startup configuration/);
+		expect(reapply.stderr).toMatch(/Router site: configuration saved to the startup configuration/);
+		expect(reapply.stderr).not.toMatch(/not saved/);
 		expect(reapply.stderr).not.toMatch(/pre-shared key for site/); // recovered from the appliance, not regenerated
 		expect((JSON.parse(reapply.stdout) as typeof applied).resources.map((r) => r.id)).toEqual(
 			applied.resources.map((r) => r.id),
