@@ -101,7 +101,10 @@ export type SandboxOptions = {
 };
 
 type PersistedRouters = {
+	/** Running configurations. */
 	configs: Record<string, string[]>;
+	/** Startup configurations (`write memory`), where they differ from the running ones; absent in older files. */
+	startup?: Record<string, string[]>;
 	/** User-side routers created on request, in creation order (their SSH ports follow it). */
 	extra?: { name: string; publicIp: string }[];
 };
@@ -176,6 +179,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 	const persisted: PersistedRouters = existsSync(routersFile)
 		? (JSON.parse(await readFile(routersFile, 'utf8')) as PersistedRouters)
 		: { configs: {} };
+	/** A router's saved startup configuration, when the file has one (older files: the running one is it). */
+	const startupOf = (name: string): { startupConfig?: string[] } => {
+		const saved = persisted.startup?.[name];
+		return saved ? { startupConfig: saved } : {};
+	};
 
 	const applianceHostKey = await ensureKey(join(dir, 'keys', 'appliance-host'));
 	const siteHostKey = await ensureKey(join(dir, 'keys', 'site-host'));
@@ -194,6 +202,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 		name: 'site',
 		publicIp: SANDBOX_SITE_PUBLIC_IP,
 		config: persisted.configs.site ?? ['hostname AR4050S', 'interface ppp0', ' ip address negotiated'],
+		...startupOf('site'),
 	});
 
 	let applianceInstanceId: string | undefined;
@@ -203,6 +212,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 		if (running?.instanceId === applianceInstanceId) return;
 		const previous = world.getRouter('appliance');
 		const config = previous ? previous.config.render() : persisted.configs.appliance;
+		const startup = previous ? { startupConfig: previous.startupConfig.render() } : startupOf('appliance');
 		if (previous) world.removeRouter('appliance');
 		applianceInstanceId = running?.instanceId;
 		if (running?.publicIp) {
@@ -211,6 +221,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 				publicIp: running.publicIp,
 				privateIp: running.privateIp,
 				config: config ?? [`hostname ip-${(running.privateIp ?? '').replaceAll('.', '-')}`],
+				...(config ? startup : {}),
 			});
 		}
 	};
@@ -242,11 +253,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 	const saveConfigs = () => {
 		// routers absent right now (an appliance whose instance is still pending) keep their saved config
 		const configs: Record<string, string[]> = { ...persisted.configs };
+		const startup: Record<string, string[]> = { ...persisted.startup };
 		for (const router of world.routers()) {
-			if (!awsEndpoints.has(router.name)) configs[router.name] = router.config.render();
+			if (awsEndpoints.has(router.name)) continue;
+			configs[router.name] = router.config.render();
+			startup[router.name] = router.startupConfig.render();
 		}
 		persisted.configs = configs;
-		const body = JSON.stringify({ configs, extra: persisted.extra ?? [] }, null, 2);
+		persisted.startup = startup;
+		const body = JSON.stringify({ configs, startup, extra: persisted.extra ?? [] }, null, 2);
 		saving = saving.then(async () => {
 			await writeFile(`${routersFile}.tmp`, body, { mode: 0o600 });
 			await rename(`${routersFile}.tmp`, routersFile);
@@ -374,6 +389,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 					'interface ppp0',
 					' ip address negotiated',
 				],
+				...startupOf(entry.name),
 			});
 		}
 		servers[entry.name] = await startAwplusRouter({

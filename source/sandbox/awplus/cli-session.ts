@@ -540,6 +540,7 @@ export class CliSession {
 			case 'write-memory':
 				router.startupConfig = router.config.clone();
 				this.options.system?.savedStartup(router);
+				this.options.world.configChanged(router.name); // the sandbox persists startup configs too
 				return ['Building configuration...', '[OK]'];
 		}
 	}
@@ -602,6 +603,7 @@ export class CliSession {
 				const router = this.router;
 				router.startupConfig = RunningConfig.parse(text);
 				system.savedStartup(router);
+				this.options.world.configChanged(router.name);
 				return [`Copying...`, 'Successful operation'];
 			}
 			case 'delete':

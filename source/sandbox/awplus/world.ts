@@ -41,6 +41,8 @@ export type SandboxRouterSpec = {
 	privateIp?: string;
 	/** Initial running config as AW+ text (children indented), e.g. the config generators' output. */
 	config?: string | readonly string[];
+	/** The saved (startup) configuration, when it differs from the running one. Default: the running config. */
+	startupConfig?: string | readonly string[];
 	/**
 	 * IKE versions this router accepts from whichever peer initiates (an AWS tunnel endpoint takes both
 	 * unless restricted). Unset: the version of its own profile, which the peer must match.
@@ -290,7 +292,8 @@ export class SandboxWorld extends EventEmitter<{ change: [WorldChange]; config: 
 			publicIp: spec.publicIp,
 			privateIp: spec.privateIp ?? spec.publicIp,
 			config,
-			startupConfig: config.clone(),
+			startupConfig:
+				spec.startupConfig === undefined ? config.clone() : RunningConfig.parse(spec.startupConfig),
 			bootedAt: this.now(),
 			...(spec.acceptsIkeVersions ? { acceptsIkeVersions: [...spec.acceptsIkeVersions] } : {}),
 		};
