@@ -676,7 +676,8 @@ export const en = {
 	'wizard.tenants.identity': 'ISAKMP {isakmpName} · {applianceTunnel} · L2TPv3 {local}/{remote}',
 	'wizard.tenants.keys': 'enter: edit · a: add · d: remove · esc: back',
 	'wizard.tenants.editing': 'Tenant {position}',
-	'wizard.tenants.removeConfirm': 'Remove tenant {name}? The tenants after it move up one place (their ids follow). y: remove · n: keep',
+	'wizard.tenants.removeConfirm':
+		'Remove tenant {name}? The tenants after it move up one place (their ids follow). y: remove · n: keep',
 	'wizard.tenants.sharedPlan':
 		'{names} share address ranges: fine in multi-tenant mode, each tenant is bridged into its own AMF container.',
 	'wizard.tenants.manualConfig':
@@ -687,7 +688,8 @@ export const en = {
 		'{path}: {reference} gives no key (the variable is unset or the file is missing or empty). Set it first, or leave the field empty.',
 	'rule.tenant.nameSyntax':
 		'{path}: “{value}” is not a tenant name: 1–64 letters, digits, ., _ or -, starting with a letter or digit.',
-	'rule.tenant.nameTaken': '{path}: the name “{value}” is already used by {other}. Give each tenant its own name.',
+	'rule.tenant.nameTaken':
+		'{path}: the name “{value}” is already used by {other}. Give each tenant its own name.',
 	'cli.configVpnNotApplied':
 		'config: {path} records no VPN connection yet. Run `kakehashi apply` first: the tunnels’ addresses and keys come from AWS.',
 	'cli.configVpnMissing':
@@ -705,6 +707,10 @@ export const en = {
 	'policy.hint':
 		'Save it (kakehashi policy --flow … --json > policy.json) and attach it as a managed policy: aws iam create-policy --policy-name {name} --policy-document file://policy.json, then aws iam attach-user-policy --user-name kakehashi --policy-arn arn:aws:iam::ACCOUNT-ID:policy/{name} (README: "Least-privilege IAM policy").',
 	// — router configuration of the modes (journey: appliance VPN, multi-tenant, AWS VPN)
+	'apply.configSaved': 'Router {router}: configuration saved to the startup configuration (write memory).',
+	'apply.configNotSaved':
+		'Router {router}: the configuration is running but not saved — a reboot (firmware upgrade, AWS maintenance, the appliance’s fail-safe) would lose the tunnels. Save it with `write memory` on the router, or run apply with --save-config.',
+	'apply.configSaveFailed': 'Router {router} could not save its configuration (write memory): {error}',
 	'apply.configMatches': 'Router {router}: already matches — nothing to do.',
 	'apply.configPushUnsupported':
 		'Router {router} ({vendor}): kakehashi pushes configurations to awplus routers only. Print this one with `kakehashi config --vendor {vendor} --answers FILE --for {router}` and apply it by hand.',
@@ -725,7 +731,8 @@ export const en = {
 	'image.note.bucketCreated': 'Created the bucket {bucket}.',
 	'image.note.bucketReused': 'Using the existing bucket {bucket}.',
 	'image.phase.role': 'IAM role {role} (the VM Import service role)',
-	'image.note.roleCreated': 'Created the role {role}, trusted by vmie.amazonaws.com, allowed to read only the upload bucket.',
+	'image.note.roleCreated':
+		'Created the role {role}, trusted by vmie.amazonaws.com, allowed to read only the upload bucket.',
 	'image.note.roleReused': 'Using the existing role {role} (it trusts vmie.amazonaws.com).',
 	'image.phase.upload': 'Uploading the disk image to s3://{bucket}/{key}',
 	'image.phase.uploadResume': 'Resuming the upload to s3://{bucket}/{key} ({parts} parts are already there)',
@@ -745,11 +752,13 @@ export const en = {
 	'image.progress.upload': '{percent}% ({loaded} / {total}) · {rate}/s · {eta} left',
 	'image.progress.etaUnknown': '?',
 	'image.progress.import': 'import {progress}% · {status}',
-	'image.done': 'AMI {imageId} ({name}) is ready: snapshot {snapshotId}, import task {importTaskId}, bucket {bucket}.',
+	'image.done':
+		'AMI {imageId} ({name}) is ready: snapshot {snapshotId}, import task {importTaskId}, bucket {bucket}.',
 	'image.reused': 'AMI {imageId} ({name}) was made by an earlier run: nothing was uploaded.',
 	'image.instanceHint':
 		'The instance step picks your newest image whose name starts with “vaa” on its own; for this one, set instance.ami: {imageId} in the answers.',
-	'image.vhd.empty': '{path} is empty (0 bytes), not a VHD. Pass the vendor’s .vhd file (e.g. vaa-5.4.9-2.6.vhd).',
+	'image.vhd.empty':
+		'{path} is empty (0 bytes), not a VHD. Pass the vendor’s .vhd file (e.g. vaa-5.4.9-2.6.vhd).',
 	'image.vhd.unreadable': 'Cannot read {path} ({code}). Check the path and its permissions.',
 	'image.vhd.iso':
 		'{path} is an ISO 9660 image, not a VHD: an ISO is a firmware release — use `kakehashi upgrade --iso {path}` for firmware. For the AMI, pass the vendor’s .vhd file.',
@@ -777,7 +786,7 @@ export const en = {
 	'image.vhd.noFooter':
 		'{path} is not a VHD: there is no “conectix” footer in its last 512 bytes. Pass the vendor’s .vhd file (e.g. vaa-5.4.9-2.6.vhd).',
 	'image.error.name':
-		'--name: “{name}” is not a valid AMI name: 3–128 characters of letters, digits, spaces and ( ) [ ] . / - \' @ _ — e.g. vaa-5.4.9.',
+		"--name: “{name}” is not a valid AMI name: 3–128 characters of letters, digits, spaces and ( ) [ ] . / - ' @ _ — e.g. vaa-5.4.9.",
 	'image.error.bucketName.length': '--bucket: “{bucket}” must be 3–63 characters long.',
 	'image.error.bucketName.characters':
 		'--bucket: “{bucket}” may contain only lower-case letters, digits, dots and hyphens.',
@@ -805,8 +814,10 @@ export const en = {
 		'VM Import could not use the vmimport role: check its trust policy (vmie.amazonaws.com) and that its policy allows reading the bucket, then run again.',
 	'image.hint.s3':
 		'VM Import could not read the uploaded object: check the bucket is in this region and the vmimport role may read it, then run again.',
-	'image.hint.other': 'Run again to start a new import task; if it fails the same way, the message above is AWS’s reason.',
-	'image.error.imageFailed': 'The image {id} did not become available: {reason}. Run again to register it again.',
+	'image.hint.other':
+		'Run again to start a new import task; if it fails the same way, the message above is AWS’s reason.',
+	'image.error.imageFailed':
+		'The image {id} did not become available: {reason}. Run again to register it again.',
 	'image.error.stateRegion':
 		'{path} records region {stateRegion}, not {region}. Pass --region {stateRegion}, or another --state for {region}.',
 	'image.destroy.bucketKept': 'The bucket {bucket} was left: it holds other objects.',
@@ -815,7 +826,8 @@ export const en = {
 		'The role {role} existed before kakehashi: kakehashi added the policy {policy} to it (reading only the upload bucket); destroy leaves the role and that policy.',
 	// — appliance upkeep: kakehashi upgrade / kakehashi backup (issue 9)
 	'upgrade.isoRequired': '--iso FILE is required: the release file (vaa-<version>.iso) to install.',
-	'upgrade.isoMissing': '--iso: {file} does not exist or is not a file. Give the path of the release ISO you downloaded.',
+	'upgrade.isoMissing':
+		'--iso: {file} does not exist or is not a file. Give the path of the release ISO you downloaded.',
 	'upgrade.isoBad.vhd':
 		'--iso: {file} is a VHD disk image, not a release. The VHD builds a new AMI: use `kakehashi image import --vhd {file}`. Upgrades take the ISO (vaa-<version>.iso).',
 	'upgrade.isoBad.not-iso':
@@ -836,7 +848,8 @@ export const en = {
 	'upgrade.copying': 'Copying {file}',
 	'upgrade.verifying': 'Verifying (reading back)',
 	'upgrade.alreadyThere': '{file} is already in flash with the same SHA-256: not copied again.',
-	'upgrade.copyFailed': 'Copying {file} over SFTP failed: {message}. Nothing was installed; run upgrade again.',
+	'upgrade.copyFailed':
+		'Copying {file} over SFTP failed: {message}. Nothing was installed; run upgrade again.',
 	'upgrade.verifyFailed':
 		'The copy of {file} does not match the local file (size {localSize} / {remoteSize}, SHA-256 {local}… / {remote}…). Nothing was installed; run upgrade again to copy it anew.',
 	'upgrade.verified': '{file} copied and verified (SHA-256 {digest}…).',
@@ -845,7 +858,8 @@ export const en = {
 	'upgrade.saved': 'Running configuration saved (write memory).',
 	'upgrade.saveFailed': 'Saving the running configuration failed: {output}',
 	'upgrade.unsavedKept': 'Not saved: changes made since the last save will be lost by the reboot.',
-	'upgrade.confirm': 'Install {file} on {router} and reboot it now? Tunnels through it stop until it is back.',
+	'upgrade.confirm':
+		'Install {file} on {router} and reboot it now? Tunnels through it stop until it is back.',
 	'upgrade.cancelled':
 		'Cancelled: {file} is in flash and verified, nothing was installed. Run upgrade again with --yes, or install it by hand (software-upgrade {file}, then reboot).',
 	'upgrade.installFailed': 'software-upgrade {file} failed: {output}',
@@ -862,12 +876,41 @@ export const en = {
 	'backup.unknownRouter': '--router: no appliance named {router} in the state file (known: {known}).',
 	'backup.creating': 'Creating image {name} of instance {instance}…',
 	'backup.waiting': 'Image {imageId}: {state}…',
-	'backup.failed': 'The image {imageId} ended in state {state}{reason}. Delete it in the EC2 console (AMIs) and run backup again.',
+	'backup.failed':
+		'The image {imageId} ended in state {state}{reason}. Delete it in the EC2 console (AMIs) and run backup again.',
 	'backup.timeout':
 		'The image {imageId} was not available within {seconds} s (state {state}). It is recorded in the state file; check it in the EC2 console (AMIs).',
 	'backup.done': 'Backup image {imageId} ({name}) is available.',
 	'backup.warning':
 		'An instance launched from this image gets a new MAC address and a new IP address: register its virtual links and annual licences again.',
+	// wizard "machine image" step and "my AMIs" (AMI import in the wizard)
+	'wizard.step.image': 'Machine image',
+	'wizard.help.image':
+		'Optional, first install only: build the appliance’s AMI from the vendor’s VHD (install guide section 1). The instance step then launches it.',
+	'wizard.image.ask': 'Import the appliance’s AMI from the vendor VHD now?',
+	'wizard.image.has': 'This account already has its own image {name} ({imageId}, {date}): the instance step can use it.',
+	'wizard.image.none': 'This account has no image of its own named vaa* in {region} yet.',
+	'wizard.image.looking': 'Looking for your own images…',
+	'wizard.image.yes': 'Yes: import it now',
+	'wizard.image.no': 'No: skip this step',
+	'wizard.image.vhd': 'VHD file',
+	'wizard.image.name': 'AMI name',
+	'wizard.image.bucket': 'S3 bucket for the upload',
+	'wizard.image.checking': 'Checking the file…',
+	'wizard.image.vhdOk': '{path} (VHD, {size})',
+	'wizard.image.required': 'Give the path of the vendor’s VHD file (e.g. vaa-5.4.9-2.6.vhd).',
+	'wizard.image.running': 'ctrl+c stops the wizard; the next import resumes the upload where it stopped.',
+	'wizard.image.failed': 'r: retry (it resumes where it stopped) · s: skip this step · esc: back',
+	'wizard.image.next': 'enter: next step (the instance step offers this AMI)',
+	'wizard.question.ami': 'AMI (my AMIs)',
+	'wizard.ami.auto': 'Automatic: my newest image named vaa* (chosen at apply)',
+	'wizard.ami.none': 'This account has no image of its own in {region}: leave empty for automatic, or type an AMI id or name.',
+	'wizard.ami.loading': 'Loading your images…',
+	'wizard.ami.error': 'Your images could not be listed ({message}): type an AMI id or name, or leave empty.',
+	'rule.instance.amiName':
+		'{path}: "{value}" is neither an AMI id (like ami-0123456789abcdef0) nor an AMI name (3–128 letters, digits and ( ) [ ] space . / - \' @ _).',
+	'flow.error.noImageNamed':
+		'instance.ami: this account has no available image named “{name}” in {region}. Import it first (kakehashi image import), or set instance.ami to an AMI id or the exact name of one of your images.',
 } as const;
 
 export type Catalog = Record<keyof typeof en, string>;

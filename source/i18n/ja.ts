@@ -694,7 +694,8 @@ export const ja: Catalog = {
 		'{path}: {reference} から鍵を得られません（変数が未設定、またはファイルがないか空です）。先に設定するか、空欄にしてください。',
 	'rule.tenant.nameSyntax':
 		'{path}: 「{value}」はテナント名に使えません。英数字・.・_・- の 1〜64 文字で、英数字で始めてください。',
-	'rule.tenant.nameTaken': '{path}: 名前「{value}」は {other} がすでに使っています。テナントごとに別の名前にしてください。',
+	'rule.tenant.nameTaken':
+		'{path}: 名前「{value}」は {other} がすでに使っています。テナントごとに別の名前にしてください。',
 	'cli.configVpnNotApplied':
 		'config: {path} にはまだ VPN 接続が記録されていません。先に `kakehashi apply` を実行してください（トンネルのアドレスと鍵は AWS から取得します）。',
 	'cli.configVpnMissing':
@@ -712,6 +713,10 @@ export const ja: Catalog = {
 	'policy.hint':
 		'保存して（kakehashi policy --flow … --json > policy.json）管理ポリシーとして付与します: aws iam create-policy --policy-name {name} --policy-document file://policy.json の後、aws iam attach-user-policy --user-name kakehashi --policy-arn arn:aws:iam::ACCOUNT-ID:policy/{name}（README の「Least-privilege IAM policy」を参照）。',
 	// — router configuration of the modes (journey: appliance VPN, multi-tenant, AWS VPN)
+	'apply.configSaved': 'ルーター {router}: 設定をスタートアップコンフィグに保存しました（write memory）。',
+	'apply.configNotSaved':
+		'ルーター {router}: 設定は動作中ですが保存されていません — 再起動（ファームウェア更新、AWS のメンテナンス、アプライアンスのフェイルセーフ）でトンネルの設定が失われます。ルーターで `write memory` を実行するか、apply を --save-config 付きで再実行してください。',
+	'apply.configSaveFailed': 'ルーター {router} の設定を保存できませんでした（write memory）: {error}',
 	'apply.configMatches': 'ルーター {router}: 設定はすでに一致しています — 変更はありません。',
 	'apply.configPushUnsupported':
 		'ルーター {router}（{vendor}）: kakehashi が設定を投入できるのは awplus ルーターだけです。`kakehashi config --vendor {vendor} --answers FILE --for {router}` で設定を表示し、手動で投入してください。',
@@ -736,7 +741,8 @@ export const ja: Catalog = {
 		'ロール {role} を作成しました。vmie.amazonaws.com を信頼し、アップロード用バケットの読み取りだけを許可しています。',
 	'image.note.roleReused': '既存のロール {role} を使います（vmie.amazonaws.com を信頼しています）。',
 	'image.phase.upload': 'ディスクイメージを s3://{bucket}/{key} にアップロードしています',
-	'image.phase.uploadResume': 's3://{bucket}/{key} へのアップロードを再開します（{parts} パートはアップロード済み）',
+	'image.phase.uploadResume':
+		's3://{bucket}/{key} へのアップロードを再開します（{parts} パートはアップロード済み）',
 	'image.note.fileChanged':
 		'{key} として別のファイルがアップロード途中でした。そのアップロードは中止し、このファイルを最初からアップロードします。',
 	'image.phase.import': 'ディスクイメージを EBS スナップショットに変換しています（ImportSnapshot）',
@@ -771,7 +777,8 @@ export const ja: Catalog = {
 		'{path} は VMDK（VMware）イメージで、VHD ではありません。ベンダー提供の .vhd ファイルを指定するか、`qemu-img convert -O vpc {path} disk.vhd` で変換してください。',
 	'image.vhd.vdi':
 		'{path} は VirtualBox の VDI イメージで、VHD ではありません。ベンダー提供の .vhd ファイルを指定するか、`qemu-img convert -O vpc {path} disk.vhd` で変換してください。',
-	'image.vhd.archive': '{path} は {format} アーカイブで、VHD ではありません。展開して中の .vhd ファイルを指定してください。',
+	'image.vhd.archive':
+		'{path} は {format} アーカイブで、VHD ではありません。展開して中の .vhd ファイルを指定してください。',
 	'image.vhd.differencing':
 		'{path} は差分 VHD です。親ディスクへの変更分しか含まず、AWS はインポートできません。ベンダー提供の完全な VHD を指定してください。',
 	'image.vhd.unsupportedType':
@@ -787,11 +794,12 @@ export const ja: Catalog = {
 	'image.vhd.noFooter':
 		'{path} は VHD ではありません。末尾 512 バイトに「conectix」フッターがありません。ベンダー提供の .vhd ファイル（例: vaa-5.4.9-2.6.vhd）を指定してください。',
 	'image.error.name':
-		'--name: 「{name}」は AMI 名として使えません。英数字、空白、( ) [ ] . / - \' @ _ からなる 3〜128 文字にしてください（例: vaa-5.4.9）。',
+		"--name: 「{name}」は AMI 名として使えません。英数字、空白、( ) [ ] . / - ' @ _ からなる 3〜128 文字にしてください（例: vaa-5.4.9）。",
 	'image.error.bucketName.length': '--bucket: 「{bucket}」は 3〜63 文字にしてください。',
 	'image.error.bucketName.characters':
 		'--bucket: 「{bucket}」に使えるのは英小文字、数字、ドット、ハイフンだけです。',
-	'image.error.bucketName.edges': '--bucket: 「{bucket}」は英小文字か数字で始まり、英小文字か数字で終わる必要があります。',
+	'image.error.bucketName.edges':
+		'--bucket: 「{bucket}」は英小文字か数字で始まり、英小文字か数字で終わる必要があります。',
 	'image.error.bucketName.adjacentDots': '--bucket: 「{bucket}」にドットを 2 つ続けることはできません。',
 	'image.error.bucketName.ipAddress': '--bucket: 「{bucket}」を IP アドレスの形にすることはできません。',
 	'image.error.bucketName.reservedPrefix':
@@ -817,16 +825,20 @@ export const ja: Catalog = {
 		'VM Import がアップロードしたオブジェクトを読めませんでした。バケットがこのリージョンにあり、vmimport ロールが読めることを確認してから再実行してください。',
 	'image.hint.other':
 		'再実行すると新しいインポートタスクを開始します。同じように失敗する場合は、上のメッセージが AWS の示す原因です。',
-	'image.error.imageFailed': 'イメージ {id} が利用可能になりませんでした: {reason}。再実行すると登録し直します。',
+	'image.error.imageFailed':
+		'イメージ {id} が利用可能になりませんでした: {reason}。再実行すると登録し直します。',
 	'image.error.stateRegion':
 		'{path} にはリージョン {stateRegion} が記録されています（{region} ではありません）。--region {stateRegion} を指定するか、{region} 用に別の --state を指定してください。',
 	'image.destroy.bucketKept': 'バケット {bucket} は他のオブジェクトがあるため残しました。',
-	'image.destroy.bucketDeleted': 'バケット {bucket} を削除しました（アップロード用に kakehashi が作成したもの）。',
+	'image.destroy.bucketDeleted':
+		'バケット {bucket} を削除しました（アップロード用に kakehashi が作成したもの）。',
 	'image.destroy.policyKept':
 		'ロール {role} は kakehashi より前からありました。kakehashi はこのロールにポリシー {policy}（アップロード用バケットの読み取りのみ）を追加しました。destroy はロールとこのポリシーを残します。',
 	// — appliance upkeep: kakehashi upgrade / kakehashi backup (issue 9)
-	'upgrade.isoRequired': '--iso FILE が必要です。インストールするリリースファイル（vaa-<バージョン>.iso）を指定してください。',
-	'upgrade.isoMissing': '--iso: {file} が存在しないか、ファイルではありません。ダウンロードしたリリース ISO のパスを指定してください。',
+	'upgrade.isoRequired':
+		'--iso FILE が必要です。インストールするリリースファイル（vaa-<バージョン>.iso）を指定してください。',
+	'upgrade.isoMissing':
+		'--iso: {file} が存在しないか、ファイルではありません。ダウンロードしたリリース ISO のパスを指定してください。',
 	'upgrade.isoBad.vhd':
 		'--iso: {file} は VHD ディスクイメージで、リリースファイルではありません。VHD は新しい AMI を作るためのもので、`kakehashi image import --vhd {file}` を使います。アップグレードには ISO（vaa-<バージョン>.iso）を指定してください。',
 	'upgrade.isoBad.not-iso':
@@ -835,7 +847,8 @@ export const ja: Catalog = {
 		'--iso: {file} のファイル名はアプライアンスのフラッシュに保存できません（英数字と . _ - で 1〜64 文字）。リリース名（vaa-<バージョン>.iso）のまま名前を変えてください。',
 	'upgrade.needsRouter':
 		'アップグレードするアプライアンスがありません。状態ファイルに記録がありません。--router NAME か --host H [--port P --user U --identity KEY] を指定してください。',
-	'upgrade.unknownRouter': '--router: 状態ファイルに {router} という名前のルーターはありません（記録済み: {known}）。',
+	'upgrade.unknownRouter':
+		'--router: 状態ファイルに {router} という名前のルーターはありません（記録済み: {known}）。',
 	'upgrade.notAwplus':
 		'--router: {router} は {vendor} のルーターです。kakehashi がアップグレードできるのは AlliedWare Plus のアプライアンス（awplus）だけです。',
 	'upgrade.connecting': '{router}（{host}）に接続しています…',
@@ -847,7 +860,8 @@ export const ja: Catalog = {
 	'upgrade.copying': '{file} をコピー中',
 	'upgrade.verifying': '検証中（読み戻し）',
 	'upgrade.alreadyThere': '{file} は同じ SHA-256 でフラッシュにすでにあります。コピーし直しません。',
-	'upgrade.copyFailed': 'SFTP での {file} のコピーに失敗しました: {message}。何もインストールしていません。upgrade を再実行してください。',
+	'upgrade.copyFailed':
+		'SFTP での {file} のコピーに失敗しました: {message}。何もインストールしていません。upgrade を再実行してください。',
 	'upgrade.verifyFailed':
 		'コピーした {file} がローカルのファイルと一致しません（サイズ {localSize} / {remoteSize}、SHA-256 {local}… / {remote}…）。何もインストールしていません。upgrade を再実行してコピーし直してください。',
 	'upgrade.verified': '{file} をコピーし、検証しました（SHA-256 {digest}…）。',
@@ -856,7 +870,8 @@ export const ja: Catalog = {
 	'upgrade.saved': 'ランニングコンフィグを保存しました（write memory）。',
 	'upgrade.saveFailed': 'ランニングコンフィグの保存に失敗しました: {output}',
 	'upgrade.unsavedKept': '保存しませんでした。最後の保存以降の変更は再起動で失われます。',
-	'upgrade.confirm': '{router} に {file} をインストールして今すぐ再起動しますか？ 復帰するまで、経由するトンネルは止まります。',
+	'upgrade.confirm':
+		'{router} に {file} をインストールして今すぐ再起動しますか？ 復帰するまで、経由するトンネルは止まります。',
 	'upgrade.cancelled':
 		'中止しました。{file} はフラッシュにあり検証済みですが、インストールはしていません。--yes を付けて upgrade を再実行するか、手動でインストールしてください（software-upgrade {file} のあと reboot）。',
 	'upgrade.installFailed': 'software-upgrade {file} に失敗しました: {output}',
@@ -870,13 +885,43 @@ export const ja: Catalog = {
 	'upgrade.done': '{router} をアップグレードしました: {from} → {to}。',
 	'backup.needsInstance':
 		'バックアップするアプライアンスのインスタンスがありません。状態ファイルに記録がありません。先に apply を実行するか、状態ファイルにあるアプライアンスを --router NAME で指定してください。',
-	'backup.unknownRouter': '--router: 状態ファイルに {router} という名前のアプライアンスはありません（記録済み: {known}）。',
+	'backup.unknownRouter':
+		'--router: 状態ファイルに {router} という名前のアプライアンスはありません（記録済み: {known}）。',
 	'backup.creating': 'インスタンス {instance} のイメージ {name} を作成しています…',
 	'backup.waiting': 'イメージ {imageId}: {state}…',
-	'backup.failed': 'イメージ {imageId} は状態 {state} で終わりました{reason}。EC2 コンソール（AMI）で削除してから backup を再実行してください。',
+	'backup.failed':
+		'イメージ {imageId} は状態 {state} で終わりました{reason}。EC2 コンソール（AMI）で削除してから backup を再実行してください。',
 	'backup.timeout':
 		'イメージ {imageId} が {seconds} 秒以内に利用可能になりませんでした（状態 {state}）。状態ファイルには記録済みです。EC2 コンソール（AMI）で確認してください。',
 	'backup.done': 'バックアップイメージ {imageId}（{name}）が利用可能になりました。',
 	'backup.warning':
 		'このイメージから起動したインスタンスには新しい MAC アドレスと新しい IP アドレスが割り当てられます。仮想リンクと年間ライセンスを登録し直してください。',
+	// wizard "machine image" step and "my AMIs" (AMI import in the wizard)
+	'wizard.step.image': 'マシンイメージ',
+	'wizard.help.image':
+		'任意・初回のみ：ベンダーの VHD からアプライアンスの AMI を作成します（インストールガイド 1 章）。インスタンスの手順でその AMI を起動します。',
+	'wizard.image.ask': 'ベンダーの VHD からアプライアンスの AMI を今インポートしますか？',
+	'wizard.image.has': 'このアカウントには自分のイメージ {name}（{imageId}、{date}）が既にあります。インスタンスの手順でそれを使えます。',
+	'wizard.image.none': '{region} にはこのアカウントの vaa* という名前のイメージがまだありません。',
+	'wizard.image.looking': '自分のイメージを探しています…',
+	'wizard.image.yes': 'はい：今インポートする',
+	'wizard.image.no': 'いいえ：この手順を飛ばす',
+	'wizard.image.vhd': 'VHD ファイル',
+	'wizard.image.name': 'AMI 名',
+	'wizard.image.bucket': 'アップロード用の S3 バケット',
+	'wizard.image.checking': 'ファイルを確認しています…',
+	'wizard.image.vhdOk': '{path}（VHD、{size}）',
+	'wizard.image.required': 'ベンダーの VHD ファイルのパスを入力してください（例：vaa-5.4.9-2.6.vhd）。',
+	'wizard.image.running': 'ctrl+c でウィザードを終了できます。次のインポートはアップロードを中断した所から再開します。',
+	'wizard.image.failed': 'r：再試行（中断した所から再開）· s：この手順を飛ばす · esc：戻る',
+	'wizard.image.next': 'enter：次の手順へ（インスタンスの手順でこの AMI を選べます）',
+	'wizard.question.ami': 'AMI（マイ AMI）',
+	'wizard.ami.auto': '自動：名前が vaa で始まる自分の最新のイメージ（apply 時に決定）',
+	'wizard.ami.none': '{region} にはこのアカウントのイメージがありません。空欄で自動、または AMI ID か名前を入力してください。',
+	'wizard.ami.loading': '自分のイメージを読み込んでいます…',
+	'wizard.ami.error': '自分のイメージを一覧できませんでした（{message}）。AMI ID か名前を入力するか、空欄にしてください。',
+	'rule.instance.amiName':
+		'{path}: 「{value}」は AMI ID（ami-0123456789abcdef0 など）でも AMI 名（英数字と ( ) [ ] 空白 . / - \' @ _ の 3〜128 文字）でもありません。',
+	'flow.error.noImageNamed':
+		'instance.ami: {region} にはこのアカウントの「{name}」という名前の利用可能なイメージがありません。先にインポートする（kakehashi image import）か、instance.ami に AMI ID か自分のイメージの正確な名前を指定してください。',
 };
