@@ -18,7 +18,7 @@ export function tunnelColumns(columns: number, withAws: boolean) {
 	// wide terminals also get the tunnel's name (the design's, or the router's interface)
 	const fixed = {
 		marker: 2,
-		name: wide ? 14 : 0,
+		name: wide ? 18 : 0, // an AWS tunnel's name is its inside /30: 169.254.123.132/30 fits whole
 		peer: 15,
 		p1: 5,
 		p2: 5,
