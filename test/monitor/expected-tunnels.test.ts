@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applianceFlowTunnels, expectedTunnels } from '../../source/commands/monitor.js';
 import { type State, stateSchema } from '../../source/flow/state.js';
+import { diagnose } from '../../source/monitor/findings.js';
 import { joinTunnels, unmatchedBgpNeighbors } from '../../source/monitor/tunnels.js';
 import type { StatusSnapshot } from '../../source/router/model.js';
 import { polledAt } from './fixtures.js';
@@ -70,6 +71,41 @@ describe('expectedTunnels: multi-tenant', () => {
 			['tenant-a', '198.51.100.21', 'down', undefined],
 			['tenant-b', '198.51.100.22', 'up', 'tunnel2'],
 		]);
+	});
+});
+
+describe('findings on the multi-tenant appliance', () => {
+	const state = stateOf('multi-tenant', [
+		appliance,
+		router('tenant-a', '198.51.100.21'),
+		router('tenant-b', '198.51.100.22'),
+	]);
+	const snapshot: StatusSnapshot = {
+		router: { name: 'AMF-VAA', vendor: 'awplus', host: '203.0.113.213', reachable: true, polledAt },
+		ike: [{ peer: '198.51.100.21', state: 'established' }],
+		ipsec: [{ peer: '198.51.100.21', state: 'up' }],
+		findings: [],
+		unparsed: [],
+	};
+	const rows = joinTunnels(snapshot, expectedTunnels(state, target(appliance)));
+	const udp = (cidr: string) =>
+		[500, 4500].map((port) => ({ protocol: 'udp', fromPort: port, toPort: port, cidr }));
+
+	it.each([
+		[
+			'the security group lacks UDP 500/4500 from tenant-b',
+			udp('198.51.100.21/32'),
+			'ike.no-sa.security-group',
+		],
+		[
+			'the security group allows tenant-b: no IKE SA, look elsewhere',
+			[...udp('198.51.100.21/32'), ...udp('198.51.100.22/32')],
+			'ike.no-sa',
+		],
+	])('%s', (_name, securityGroupRules, code) => {
+		const found = diagnose({ snapshot, rows, securityGroupRules });
+		expect(found.map((finding) => finding.code)).toEqual([code]);
+		expect(found[0]?.message).toContain('198.51.100.22');
 	});
 });
 
