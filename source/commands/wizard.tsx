@@ -1,10 +1,14 @@
 import { render } from 'ink';
+import { listOwnImages } from '../aws/own-images.js';
 import { findPublicAddress } from '../aws/public-address.js';
+import { defaultBucketName } from '../aws/s3-bucket.js';
 import type { GlobalOptions } from '../cli.js';
 import { type Answers, AnswersError, type FlowName, flowNames } from '../flow/answers.js';
+import { checkVhdFile, importImage, VhdCheckError } from '../flow/image-import.js';
 import { runJourney } from '../flow/journey.js';
 import { planFlow } from '../flow/plan.js';
 import { loadState } from '../flow/state.js';
+import { NoImageNamedError, renderMessage, resolveImageAnswer } from '../flow/steps.js';
 import { type Draft, loadWizardFlow } from '../flow/wizard-flow.js';
 import type { Translate } from '../i18n/index.js';
 import { type HostKeyPolicy, openRouterSession, resolveTargets } from '../monitor/connect.js';
@@ -17,6 +21,7 @@ import { I18nProvider } from '../ui/i18n-context.js';
 import type { ApplyEvent, WizardServices } from '../ui/services.js';
 import { accountServices, type Backend, checkAnswersAgainstRegion, openBackend } from './backend.js';
 import { formatIssues, UsageError } from './errors.js';
+import { importErrorOf, notVhdMessage } from './image.js';
 import type { CommandIo } from './io.js';
 
 /**
@@ -38,9 +43,26 @@ export function sandboxDefaults(routers: readonly SandboxRouterInfo[]): Draft {
 /** The core behind the wizard's screens: plan/apply over the runner, pollers over SSH sessions. */
 export function createWizardServices(
 	backend: Backend,
-	options: { statePath: string; hostKeys: HostKeyPolicy; t: Translate; intervalMs?: number },
+	options: {
+		statePath: string;
+		hostKeys: HostKeyPolicy;
+		t: Translate;
+		intervalMs?: number;
+		/** The image import's polling (tests against a fast sandbox). */
+		importTimings?: { intervalMs?: number; timeoutMs?: number; roleRetryMs?: number };
+	},
 ): WizardServices & { close(): Promise<void> } {
 	const sessions: RouterSession[] = [];
+	// imports still running when the wizard ends stop where a kill would: the state file lets a re-run resume
+	const imports = new Set<AbortController>();
+	const inRegion = (region: string) => {
+		if (region && region !== backend.region) backend.select({ region });
+	};
+	const account = async () => {
+		const identity = await backend.verify();
+		if (!identity.ok) throw new Error(`${identity.error.code}: ${identity.error.message}`);
+		return identity.identity.account;
+	};
 	return {
 		sandbox: backend.sandbox !== undefined,
 		defaults: backend.sandbox ? sandboxDefaults(backend.sandbox.routers()) : {},
@@ -53,6 +75,13 @@ export function createWizardServices(
 			};
 		},
 		plan: async (answers) => {
+			// instance.ami may name an own image: resolved now, so a missing one is said before anything is made
+			try {
+				await resolveImageAnswer(backend.ec2, answers);
+			} catch (error) {
+				if (error instanceof NoImageNamedError) throw new Error(renderMessage(options.t, error.text));
+				throw error;
+			}
 			const plan = await planFlow({ ec2: backend.ec2, answers, state: await loadState(options.statePath) });
 			return plan.changes.map(({ action, kind, name, id }) => ({
 				action,
@@ -79,6 +108,53 @@ export function createWizardServices(
 					} as ApplyEvent),
 			});
 		},
+		ownImages: async (region) => {
+			inRegion(region);
+			return listOwnImages(backend.ec2);
+		},
+		checkVhd: async (path) => {
+			try {
+				const footer = await checkVhdFile(path);
+				return { ok: true, size: footer.currentSize };
+			} catch (error) {
+				if (error instanceof VhdCheckError)
+					return { ok: false, message: notVhdMessage(options.t, error.path, error.reason) };
+				throw error;
+			}
+		},
+		defaultBucket: async (region) => defaultBucketName(await account(), region),
+		importImage: async (request, onEvent, signal) => {
+			const controller = new AbortController();
+			const stop = () => controller.abort(signal?.reason);
+			signal?.addEventListener('abort', stop, { once: true });
+			imports.add(controller);
+			try {
+				inRegion(request.region);
+				const state = await loadState(options.statePath);
+				const { s3, iam } = await backend.services();
+				return await importImage({
+					clients: { ec2: backend.ec2, s3, iam },
+					vhdPath: request.vhdPath,
+					name: request.name,
+					...(request.bucket ? { bucket: request.bucket } : {}),
+					region: backend.region,
+					account: await account(),
+					statePath: options.statePath,
+					stack: state?.stack ?? request.stack,
+					...(backend.endpoint && !backend.sandbox ? { endpoint: backend.endpoint } : {}),
+					signal: controller.signal,
+					onEvent,
+					...(options.importTimings ? { timings: options.importTimings } : {}),
+				});
+			} catch (error) {
+				const known = importErrorOf(options.t, error);
+				if (known) throw new Error(known.message);
+				throw error;
+			} finally {
+				signal?.removeEventListener('abort', stop);
+				imports.delete(controller);
+			}
+		},
 		openMonitor: async () => {
 			const state = await loadState(options.statePath);
 			const targets = resolveTargets(state?.routers ?? [], await backend.sandboxRouters());
@@ -101,6 +177,7 @@ export function createWizardServices(
 			return pollers;
 		},
 		close: async () => {
+			for (const controller of imports) controller.abort();
 			await Promise.all(sessions.map((session) => session.close().catch(() => {})));
 		},
 	};

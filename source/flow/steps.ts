@@ -50,6 +50,7 @@ import {
 	waitForKeyPair,
 	writePrivateKeyFile,
 } from '../aws/key-pair.js';
+import { isAmiId, listOwnImages } from '../aws/own-images.js';
 import {
 	createRouteTable,
 	deleteRouteTable,
@@ -815,8 +816,33 @@ export class NoImageError extends StepInputError {
 	}
 }
 
+/** `instance.ami` names an own image instead of giving its id, and this region has none of that name. */
+export class NoImageNamedError extends StepInputError {
+	constructor(
+		readonly imageName: string,
+		readonly region: string,
+	) {
+		super('instance', say('flow.error.noImageNamed', { name: imageName, region }));
+		this.name = 'NoImageNamedError';
+	}
+}
+
+/** `instance.ami` as an id: an id as it is, a name → the newest own image with exactly that name. */
+export async function resolveImageAnswer(
+	ec2: StepContext['ec2'],
+	answers: StepContext['answers'],
+	options: { signal?: AbortSignal } = {},
+): Promise<string | undefined> {
+	const ami = answers.instance.ami;
+	if (!ami || isAmiId(ami)) return ami;
+	const image = (await listOwnImages(ec2, { ...options, name: ami }))[0];
+	if (!image) throw new NoImageNamedError(ami, answers.region);
+	return image.imageId;
+}
+
 async function imageIdFor(ctx: StepContext): Promise<string> {
-	if (ctx.answers.instance.ami) return ctx.answers.instance.ami;
+	const answered = await resolveImageAnswer(ctx.ec2, ctx.answers, call(ctx));
+	if (answered) return answered;
 	const image = await findNewestOwnImage(ctx.ec2, 'vaa', call(ctx));
 	if (!image?.ImageId) throw new NoImageError(ctx.answers.region);
 	return image.ImageId;
@@ -923,10 +949,11 @@ const instanceStep: Step = {
 		if (!ctx.resolved.securityGroupId || !groups.includes(ctx.resolved.securityGroupId)) {
 			return { action: 'replace', reason: parentReplaced('security-group') };
 		}
-		if (ctx.answers.instance.ami && instance.ImageId !== ctx.answers.instance.ami) {
+		const wantedImage = await resolveImageAnswer(ctx.ec2, ctx.answers, call(ctx));
+		if (wantedImage && instance.ImageId !== wantedImage) {
 			return {
 				action: 'replace',
-				reason: say('flow.replace.ami', { from: instance.ImageId ?? '?', to: ctx.answers.instance.ami }),
+				reason: say('flow.replace.ami', { from: instance.ImageId ?? '?', to: wantedImage }),
 			};
 		}
 		if (instance.InstanceType && instance.InstanceType !== ctx.answers.instance.type) {

@@ -323,9 +323,7 @@ export function validateAnswers(answers: Answers): AnswerIssue[] {
 	}
 	issues.push(...validateInstanceType(answers.instance.type));
 	issues.push(...validateTagValue(answers.instance.name, 'instance.name'));
-	if (answers.instance.ami !== undefined && !/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(answers.instance.ami)) {
-		issues.push(issue('instance.ami', 'instance.ami', { value: answers.instance.ami }));
-	}
+	if (answers.instance.ami !== undefined) issues.push(...validateAmi(answers.instance.ami, 'instance.ami'));
 	issues.push(...validateInterfaceAddress(answers.appliance.tunnelAddress, 'appliance.tunnelAddress'));
 	const count = peerCount[answers.flow];
 	if (answers.peers.length < count.min || answers.peers.length > count.max) {
@@ -363,4 +361,16 @@ export function validateAnswers(answers: Answers): AnswerIssue[] {
 
 export function hasErrors(issues: AnswerIssue[]): boolean {
 	return issues.some((found) => found.severity === 'error');
+}
+
+/**
+ * `instance.ami`: an AMI id (`ami-` and 8 or 17 hex digits), or the name of one of the account's own
+ * images (3–128 of letters, digits and ( ) [ ] space . / - ' @ _, as RegisterImage allows), resolved
+ * at plan/apply time to the newest own image with exactly that name.
+ */
+export function validateAmi(value: string, path: string): AnswerIssue[] {
+	if (/^ami-[0-9a-f]{8}([0-9a-f]{9})?$/.test(value)) return [];
+	if (/^ami-/i.test(value)) return [issue(path, 'instance.ami', { value })];
+	if (/^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/.test(value) && value.trim() === value) return [];
+	return [issue(path, 'instance.amiName', { value })];
 }

@@ -10,6 +10,7 @@ import {
 	checkCidr,
 	checkIpv4,
 	interfaceNetwork,
+	validateAmi,
 	validateInstanceType,
 	validateInterfaceAddress,
 	validateKeyPairName,
@@ -98,6 +99,7 @@ const rules: Record<string, Rule> = {
 	keyPairName: (value, _draft, path) => validateKeyPairName(value, path),
 	tagValue: (value, _draft, path) => validateTagValue(value, path),
 	instanceType: (value, _draft, path) => validateInstanceType(value, path),
+	ami: (value, _draft, path) => validateAmi(value, path),
 	path: (value, _draft, path) =>
 		value.trim() ? [] : [{ path, rule: 'required', severity: 'error', vars: { expected: 'path' } }],
 	amazonSideAsn: (value, _draft, path) => {

@@ -15,9 +15,11 @@ import {
 } from '../flow/wizard-flow.js';
 import type { MessageKey, Translate } from '../i18n/index.js';
 import type { RouterPoller } from '../monitor/poller.js';
+import { AmiSelect } from './components/ami-select.js';
 import { AnswerInput } from './components/answer-input.js';
 import { type ApplyLine, ApplyLog } from './components/apply-log.js';
 import { CredentialsStep } from './components/credentials-step.js';
+import { MachineImageStep } from './components/machine-image-step.js';
 import { Panel } from './components/panel.js';
 import { PlanTable } from './components/plan-table.js';
 import { RegionSelect } from './components/region-select.js';
@@ -248,7 +250,13 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 	};
 
 	useInput((input, key) => {
-		if (phase.name === 'steps' && currentStep && currentStep.questions.length === 0 && !currentStep.tenants) {
+		if (
+			phase.name === 'steps' &&
+			currentStep &&
+			currentStep.questions.length === 0 &&
+			!currentStep.tenants &&
+			currentStep.id !== 'image'
+		) {
 			if (key.return) {
 				if (currentStep.id === 'credentials' && (!credentials || 'error' in credentials)) return;
 				nextQuestion(phase.step, 0);
@@ -328,7 +336,23 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 														: t('wizard.credentials.found', { source: credentials.source })}
 										</Text>
 									) : null}
-									{currentStep.tenants ? (
+									{currentStep.id === 'image' ? (
+										<MachineImageStep
+											key={`image:${String(draft.region ?? '')}`}
+											services={services}
+											region={String(draft.region ?? services.defaults.region ?? 'ap-northeast-1')}
+											stack={String(draft.name ?? 'amf-cloud')}
+											onDone={(imageId) => {
+												setDraft((previous) => ({
+													...previous,
+													instance: { ...(previous.instance as object | undefined), ami: imageId },
+												}));
+												nextQuestion(phase.step, 0);
+											}}
+											onSkip={() => nextQuestion(phase.step, 0)}
+											onBack={() => previousQuestion(phase.step, 0)}
+										/>
+									) : currentStep.tenants ? (
 										<TenantStep
 											questions={currentStep.tenants.questions}
 											min={currentStep.tenants.min}
@@ -384,6 +408,20 @@ export function App({ services, loadFlow, initialFlow }: Props) {
 																	else delete subnet.availabilityZone;
 																	return { ...next, subnet };
 																});
+																nextQuestion(phase.step, phase.question);
+															}}
+															onBack={() => previousQuestion(phase.step, phase.question)}
+														/>
+													) : question.field === 'instance.ami' ? (
+														<AmiSelect
+															key={`${phase.step}:${phase.question}`}
+															services={services}
+															region={String(draft.region ?? 'ap-northeast-1')}
+															question={question}
+															initial={answerText(draft, question) ?? ''}
+															validate={(value) => validateQuestion(question, value, draft, ruleContext)}
+															onSubmit={(value) => {
+																setDraft((previous) => setAnswer(previous, question, value));
 																nextQuestion(phase.step, phase.question);
 															}}
 															onBack={() => previousQuestion(phase.step, phase.question)}

@@ -5,6 +5,7 @@ import { type Backend, openBackend } from '../../source/commands/backend.js';
 import { createWizardServices } from '../../source/commands/wizard.js';
 import { loadWizardFlow } from '../../source/flow/wizard-flow.js';
 import { createTranslator, type Lang } from '../../source/i18n/index.js';
+import { startSandbox } from '../../source/sandbox/index.js';
 import { App } from '../../source/ui/app.js';
 import { I18nProvider } from '../../source/ui/i18n-context.js';
 import { tempDir } from '../e2e/cli-helpers.js';
@@ -52,16 +53,34 @@ afterEach(async () => {
 	for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-/** The wizard over a fresh sandbox in its own folder; `extra` adds services (e.g. adminAddress). */
-export async function startWizard(lang: Lang, extra: Record<string, unknown> = {}) {
+/**
+ * The wizard over a fresh sandbox in its own folder; `extra` adds services (e.g. adminAddress).
+ * `fastImages`: the sandbox's image import and image lifecycle take a fraction of a second (the
+ * sandbox is started here with short timings and reached as the embedded one is).
+ */
+export async function startWizard(
+	lang: Lang,
+	extra: Record<string, unknown> = {},
+	options: { fastImages?: boolean } = {},
+) {
 	const dir = await tempDir('kakehashi-wizard-');
 	const statePath = join(dir, 'kakehashi.state.json');
-	const backend: Backend = await openBackend({ sandbox: true, state: statePath }, {});
+	let backend: Backend;
+	let ownSandbox: Awaited<ReturnType<typeof startSandbox>> | undefined;
+	if (options.fastImages) {
+		ownSandbox = await startSandbox({
+			dir: join(dir, 'sandbox'),
+			timings: { importSnapshotMs: 300, imageAvailableMs: 150 },
+		});
+		backend = await openBackend({ endpointUrl: ownSandbox.endpoint, state: statePath }, {});
+		backend.sandbox = ownSandbox;
+	} else backend = await openBackend({ sandbox: true, state: statePath }, {});
 	const services = createWizardServices(backend, {
 		statePath,
 		hostKeys: { knownHostsFile: join(dir, 'known_hosts') },
 		t: createTranslator(lang),
 		intervalMs: 500,
+		...(options.fastImages ? { importTimings: { intervalMs: 25, timeoutMs: 30_000 } } : {}),
 	});
 	const app = render(
 		<I18nProvider lang={lang}>
@@ -72,6 +91,7 @@ export async function startWizard(lang: Lang, extra: Record<string, unknown> = {
 		app.unmount();
 		await services.close();
 		await backend.close();
+		await ownSandbox?.close();
 	});
-	return { app, dir, statePath };
+	return { app, dir, statePath, backend };
 }

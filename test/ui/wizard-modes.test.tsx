@@ -24,6 +24,8 @@ describe('wizard: single mode with AWS VPN', () => {
 		await press(app, enter);
 		await waitFor(app, 'Stack name');
 		await press(app, enter);
+		await waitFor(app, 'Import the appliance’s AMI'); // the sandbox has its own vaa-5.4.9: default no
+		await press(app, enter);
 		await waitFor(app, 'VPC IPv4 CIDR block');
 		await press(app, enter);
 		await waitFor(app, 'Subnet IPv4 CIDR block');
@@ -81,6 +83,7 @@ describe('wizard: single mode with AWS VPN', () => {
 		await press(app, enter);
 		await accept(app, 'Instance type');
 		await accept(app, 'Instance Name tag');
+		await accept(app, 'Automatic: my newest image');
 
 		const plan = await waitFor(app, /\d+ to create, 0 to keep, 0 to replace\./);
 		expect(plan).toContain('create   VPC');
@@ -109,6 +112,8 @@ describe('wizard: multi-tenant mode', () => {
 		await waitFor(app, 'Region: ap-northeast-1');
 		await press(app, enter);
 		await waitFor(app, 'Stack name');
+		await press(app, enter);
+		await waitFor(app, 'Import the appliance’s AMI'); // the sandbox has its own vaa-5.4.9: default no
 		await press(app, enter);
 		await waitFor(app, 'VPC IPv4 CIDR block');
 		await press(app, enter);
@@ -210,6 +215,7 @@ describe('wizard: multi-tenant mode', () => {
 		await press(app, enter);
 		await accept(app, 'Instance type');
 		await accept(app, 'Instance Name tag');
+		await accept(app, 'Automatic: my newest image');
 
 		await waitFor(app, '7 to create, 0 to keep, 0 to replace.');
 		await press(app, enter);
@@ -234,6 +240,7 @@ describe('wizard: SSH from anywhere', () => {
 		for (const label of [
 			'Region: ap-northeast-1',
 			'Stack name',
+			'Import the appliance’s AMI',
 			'VPC IPv4 CIDR block',
 			'Subnet IPv4 CIDR block',
 			'route table',

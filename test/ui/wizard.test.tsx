@@ -13,6 +13,8 @@ describe('wizard driven by keystrokes against the sandbox', () => {
 		await press(app, enter); // region
 		await waitFor(app, 'Stack name');
 		await press(app, enter);
+		await waitFor(app, 'Import the appliance’s AMI'); // the sandbox has its own vaa-5.4.9: default no
+		await press(app, enter);
 		await waitFor(app, 'VPC IPv4 CIDR block');
 
 		// inline validation: the AMF management range warns and needs a second enter
@@ -53,6 +55,8 @@ describe('wizard driven by keystrokes against the sandbox', () => {
 		await press(app, enter);
 		await waitFor(app, 'Instance Name tag');
 		await press(app, enter);
+		await waitFor(app, 'AMI (my AMIs)'); // automatic: the newest own vaa* image
+		await press(app, enter);
 
 		const plan = await waitFor(app, '7 to create, 0 to keep, 0 to replace.');
 		expect(plan).toContain('create   VPC');
@@ -79,10 +83,14 @@ describe('wizard driven by keystrokes against the sandbox', () => {
 		await press(app, enter);
 		await waitFor(app, 'スタック名');
 		await press(app, enter);
+		await waitFor(app, 'AMI を今インポートしますか');
+		await press(app, enter);
 		await waitFor(app, 'VPC の IPv4 CIDR ブロック');
 		await retype(app, '172.31.0.0/16');
 		await press(app, enter);
 		await waitFor(app, '10.255.0.0/16 に切り替え');
+		await press(app, esc);
+		await waitFor(app, 'AMI を今インポートしますか');
 		await press(app, esc);
 		await waitFor(app, 'スタック名');
 	});
