@@ -16,6 +16,8 @@ export function buildSnapshot(router: RouterIdentity, results: readonly ParseRes
 		if (result.ipsec) snapshot.ipsec?.push(...result.ipsec);
 		if (result.bgp) snapshot.bgp?.push(...result.bgp);
 		if (result.routes) snapshot.routes?.push(...result.routes);
+		// extension section: only where a driver polls `show interface` (absent otherwise, as before)
+		if (result.interfaces) snapshot.interfaces = [...(snapshot.interfaces ?? []), ...result.interfaces];
 		snapshot.unparsed?.push(...result.unparsed);
 	}
 	return snapshot;

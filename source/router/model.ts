@@ -49,6 +49,28 @@ export type Route = {
 	asPath?: number[];
 };
 
+/**
+ * One interface as `show interface` prints it (AW+; an extension of the contract's snapshot, section
+ * `interfaces`). Every interface the device lists is kept (ports, VLANs, loopbacks, tunnels); the monitor
+ * reads the tunnel ones for traffic counters where the IPsec SAs carry none. `hardware` is the device's
+ * word (`Tunnel`, `Ethernet`, `VLAN`, `Loopback`); `address` the IPv4 address with its prefix length as
+ * printed; `source`/`destination` only on tunnels that print them; counters since the interface came up.
+ */
+export type RouterInterface = {
+	name: string;
+	hardware?: string;
+	linkUp: boolean;
+	adminUp: boolean;
+	address?: string;
+	source?: string;
+	destination?: string;
+	bytesIn?: number;
+	bytesOut?: number;
+	packetsIn?: number;
+	packetsOut?: number;
+	lastChangeSeconds?: number;
+};
+
 export type AwsTunnelTelemetry = {
 	vpnConnectionId: string;
 	outsideIp: string;
@@ -79,6 +101,8 @@ export type StatusSnapshot = {
 	ipsec?: IpsecSa[];
 	bgp?: BgpNeighbor[];
 	routes?: Route[];
+	/** Extension (not in contract.md's example): interfaces from `show interface`, where a driver polls it. */
+	interfaces?: RouterInterface[];
 	aws?: AwsTunnelTelemetry[];
 	findings?: Finding[];
 	unparsed?: string[];

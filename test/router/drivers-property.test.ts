@@ -43,6 +43,15 @@ function expectWellFormed(result: ParseResult): void {
 		expect(typeof neighbor.neighbor).toBe('string');
 		numbers.push(neighbor.remoteAs, neighbor.uptimeSeconds, neighbor.prefixesReceived);
 	}
+	for (const entry of result.interfaces ?? []) {
+		expect(typeof entry.name).toBe('string');
+		expect(entry.name).not.toBe('');
+		expect(typeof entry.linkUp).toBe('boolean');
+		expect(typeof entry.adminUp).toBe('boolean');
+		for (const text of [entry.hardware, entry.address, entry.source, entry.destination])
+			if (text !== undefined) expect(typeof text).toBe('string');
+		numbers.push(entry.bytesIn, entry.bytesOut, entry.packetsIn, entry.packetsOut, entry.lastChangeSeconds);
+	}
 	for (const value of numbers) {
 		if (value !== undefined) expect(Number.isSafeInteger(value) && (value as number) >= 0).toBe(true);
 	}
