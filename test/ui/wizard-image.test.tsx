@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
@@ -122,6 +122,49 @@ describe('wizard: machine image step', () => {
 		await expect(iam.send(new GetRoleCommand({ RoleName: 'vmimport' }))).rejects.toMatchObject({
 			name: 'NoSuchEntityException',
 		});
+	});
+
+	it('a failed import shows the error with retry and skip; skip goes on to the next step', async () => {
+		const { app, dir } = await startWizard('en', {}, { fastImages: true });
+		const vhd = join(dir, 'appliance.vhd');
+		execFileSync('qemu-img', ['create', '-f', 'vpc', vhd, '16M'], { stdio: 'ignore' });
+		await toImageStep(app);
+		await press(app, up, enter);
+		await waitFor(app, 'VHD file:');
+		await press(app, vhd, enter);
+		await waitFor(app, 'AMI name: appliance');
+		// the sandbox's own vaa-5.4.9 was not made by kakehashi: the run refuses to adopt it
+		await retype(app, 'vaa-5.4.9');
+		await press(app, enter);
+		await waitFor(app, 'S3 bucket for the upload: kakehashi-');
+		await press(app, enter);
+		const failed = await waitFor(app, 'r: retry', 60_000);
+		expect(failed).toContain('already exists (ami-0a11ed7e1e5154a49)');
+		await press(app, 's');
+		await waitFor(app, 'VPC IPv4 CIDR block');
+	});
+
+	it('retry runs the import again: a file gone mid-way fails, comes back, and the retry finishes', async () => {
+		const { app, dir } = await startWizard('en', {}, { fastImages: true });
+		const vhd = join(dir, 'vaa-6.0.0.vhd');
+		const make = () => execFileSync('qemu-img', ['create', '-f', 'vpc', vhd, '16M'], { stdio: 'ignore' });
+		make();
+		await toImageStep(app);
+		await press(app, up, enter);
+		await waitFor(app, 'VHD file:');
+		await press(app, vhd, enter);
+		await waitFor(app, 'AMI name: vaa-6.0.0');
+		rmSync(vhd);
+		await press(app, enter);
+		await waitFor(app, 'S3 bucket for the upload: kakehashi-');
+		await press(app, enter);
+		const failed = await waitFor(app, 'r: retry', 60_000);
+		expect(failed).toContain('(ENOENT)');
+		make();
+		await press(app, 'r');
+		await waitFor(app, /AMI ami-[0-9a-f]+ \(vaa-6\.0\.0\) is ready/, 60_000);
+		await press(app, enter);
+		await waitFor(app, 'VPC IPv4 CIDR block');
 	});
 
 	it('speaks Japanese: the question and the refusal', async () => {
