@@ -8,6 +8,7 @@ import type {
 	IpsecSa,
 	StatusSnapshot,
 } from '../router/model.js';
+import { withInterfaceCounters } from './interface-counters.js';
 
 /**
  * One row per tunnel: the IKE SA, the IPsec SA(s), the BGP neighbour and AWS's telemetry for the
@@ -271,7 +272,8 @@ export function joinTunnels(snapshot: StatusSnapshot, context: TunnelContext = {
 		if (newest?.spiOut) row.spiOut = newest.spiOut;
 		if (bgp) row.bgp = bgp;
 		if (aws) row.aws = aws;
-		return row;
+		// SAs without counters (AW+): the tunnel interface's, by the name the SAs give or by destination
+		return withInterfaceCounters(row, snapshot.interfaces);
 	});
 }
 
