@@ -206,7 +206,7 @@ export function MachineImageStep({ services, region, stack, onDone, onSkip, onBa
 		onSubmit: (v: string) => void,
 	) => (
 		<Box flexDirection="column">
-			<Box>
+			<Box flexWrap="wrap">
 				<Text bold>{t(label)}: </Text>
 				<TextInput
 					value={value}
