@@ -226,6 +226,23 @@ function frrJson(tunnels: number): string {
 	return JSON.stringify({ ipv4Unicast: { routerId: '198.51.100.10', as: 65000, peers } }, null, 2);
 }
 
+/** One AW+ `show interface` tunnel block (test/fixtures/awplus/show_interface/several-tunnels.txt). */
+const awplusTunnelInterfaceBlock = (i: number) =>
+	`Interface tunnel${i}
+  Scope: both
+  Link is UP, administrative state is UP
+  Hardware is Tunnel
+  IPv4 address ${insideOf(i)}/30 point-to-point
+  index ${14 + i} metric 1 mtu 1438
+  <UP,POINT-TO-POINT,RUNNING,MULTICAST>
+  SNMP link-status traps: Disabled
+  Tunnel source 203.0.113.1, destination ${peerOf(i)}
+  Tunnel protocol/transport ipsec v4
+  Tunnel protection via IPsec (profile "default")
+    input packets ${1234 + i}, bytes ${98765 + i * 97}, dropped 0, multicast packets 0
+    output packets ${1200 + i}, bytes ${101112 + i * 89}, multicast packets 0, broadcast packets 0
+  Time since last state change: ${i % 40} days ${String(i % 24).padStart(2, '0')}:12:44`;
+
 export const GENERATORS: Record<string, Record<string, Generator>> = {
 	awplus: {
 		show_isakmp_sa: (n) =>
@@ -237,6 +254,7 @@ export const GENERATORS: Record<string, Record<string, Generator>> = {
 				'Peer                 SPI (in:out)          Mode    Proto Expires',
 			]),
 		show_ip_bgp_summary: ciscoBgp,
+		show_interface: (n) => lines(n, awplusTunnelInterfaceBlock),
 	},
 	'cisco-ios': {
 		show_crypto_isakmp_sa: (n) =>
@@ -379,9 +397,15 @@ function main(): void {
 					ike?: unknown[];
 					ipsec?: unknown[];
 					bgp?: unknown[];
+					interfaces?: unknown[];
 					unparsed: unknown[];
 				};
-				parsed = Math.max(result.ike?.length ?? 0, result.ipsec?.length ?? 0, result.bgp?.length ?? 0);
+				parsed = Math.max(
+					result.ike?.length ?? 0,
+					result.ipsec?.length ?? 0,
+					result.bgp?.length ?? 0,
+					result.interfaces?.length ?? 0,
+				);
 				if (result.unparsed.length > 0)
 					notes.push(`${vendor} ${command.command}: ${result.unparsed.length} unparsed lines`);
 			}

@@ -25,8 +25,7 @@
  * as its tail; the values read all come before column 80.
  */
 import type { ParseResult, RouterInterface } from '../../model.js';
-import { cleanOutputLines } from '../shared/clean-output.js';
-import { parseInteger } from '../shared/field-values.js';
+import { visibleLines } from '../shared/clean-output.js';
 import { knownLines } from '../shared/known-lines.js';
 
 const isKnownLine = knownLines([
@@ -67,8 +66,10 @@ type Block = {
 	facts: Omit<RouterInterface, 'name' | 'linkUp' | 'adminUp'>;
 	linkUp?: boolean;
 	adminUp?: boolean;
+	/** Its lines: a block that yields no interface goes to `unparsed` whole. */
 	lines: string[];
-	unknown: string[];
+	/** Lines it does not explain, when it yields an interface. */
+	unknown?: string[];
 };
 
 /** `none`, `-`, `unassigned`: the device says it is not set. */
@@ -76,8 +77,17 @@ function endOf(text: string): string | undefined {
 	return /^(?:none|-|unassigned|unknown)$/i.test(text) ? undefined : text;
 }
 
+/** Digits a pattern has already matched (`\d+`) as a safe integer. */
+function count(digits: string | undefined): number | undefined {
+	const value = Number(digits);
+	return digits !== undefined && Number.isSafeInteger(value) ? value : undefined;
+}
+
 function secondsOf(match: RegExpExecArray): number | undefined {
-	const [days, hours, minutes, seconds] = match.slice(1, 5).map((text) => parseInteger(text));
+	const days = count(match[1]);
+	const hours = count(match[2]);
+	const minutes = count(match[3]);
+	const seconds = count(match[4]);
 	if (days === undefined || hours === undefined || minutes === undefined || seconds === undefined)
 		return undefined;
 	if (hours > 23 || minutes > 59 || seconds > 59) return undefined;
@@ -85,46 +95,73 @@ function secondsOf(match: RegExpExecArray): number | undefined {
 	return Number.isSafeInteger(total) ? total : undefined;
 }
 
-/** Reads one line of a block into it; false when the line says nothing this parser knows. */
+/**
+ * Reads one line of a block into it; false when the line says nothing this parser knows. Dispatched on
+ * the first character: big outputs are ~15 lines per tunnel, most of them known lines with no value.
+ */
 function readLine(block: Block, trimmed: string): boolean {
+	switch (trimmed.charCodeAt(0) | 32) {
+		case 108: // l
+			return readLink(block, trimmed) || isKnownLine(trimmed);
+		case 105: // i: input packets / IPv4 address / index / IPv6 address / input rates
+			if ((trimmed.charCodeAt(1) | 32) === 112 && (trimmed.charCodeAt(3) | 32) !== 54)
+				return readAddress(block, trimmed) || isKnownLine(trimmed);
+			return readCounters(block, trimmed) || isKnownLine(trimmed);
+		case 111: // o
+			return readCounters(block, trimmed) || isKnownLine(trimmed);
+		case 116: // t: Time since last state change / Tunnel source, destination / other Tunnel lines
+			if ((trimmed.charCodeAt(1) | 32) === 105) return readLastChange(block, trimmed) || isKnownLine(trimmed);
+			if (/^Tunnel (?:source|destination) /i.test(trimmed)) return readTunnelEnds(block, trimmed);
+			return isKnownLine(trimmed);
+		case 104: // h
+			return readHardware(block, trimmed) || isKnownLine(trimmed);
+		default:
+			return isKnownLine(trimmed);
+	}
+}
+
+function readLink(block: Block, trimmed: string): boolean {
 	const link = LINK.exec(trimmed);
-	if (link) {
-		block.linkUp = link[1]!.toUpperCase() === 'UP';
-		block.adminUp = link[2]!.toUpperCase() === 'UP';
-		return true;
-	}
+	if (!link) return false;
+	block.linkUp = link[1]!.toUpperCase() === 'UP';
+	block.adminUp = link[2]!.toUpperCase() === 'UP';
+	return true;
+}
+
+function readCounters(block: Block, trimmed: string): boolean {
 	const counters = COUNTERS.exec(trimmed);
-	if (counters) {
-		const packets = parseInteger(counters[2]);
-		const bytes = parseInteger(counters[3]);
-		if (packets === undefined || bytes === undefined) return false;
-		if (counters[1]!.toLowerCase() === 'input') {
-			block.facts.packetsIn = packets;
-			block.facts.bytesIn = bytes;
-		} else {
-			block.facts.packetsOut = packets;
-			block.facts.bytesOut = bytes;
-		}
-		return true;
+	if (!counters) return false;
+	const packets = count(counters[2]);
+	const bytes = count(counters[3]);
+	if (packets === undefined || bytes === undefined) return false;
+	if ((trimmed.charCodeAt(0) | 32) === 105) {
+		block.facts.packetsIn = packets;
+		block.facts.bytesIn = bytes;
+	} else {
+		block.facts.packetsOut = packets;
+		block.facts.bytesOut = bytes;
 	}
-	const change = LAST_CHANGE.exec(trimmed);
-	if (change) {
-		const seconds = secondsOf(change);
-		if (seconds === undefined) return false;
-		block.facts.lastChangeSeconds = seconds;
-		return true;
-	}
-	const hardware = HARDWARE.exec(trimmed);
-	if (hardware) {
-		block.facts.hardware = hardware[1]!;
-		return true;
-	}
+	return true;
+}
+
+function readAddress(block: Block, trimmed: string): boolean {
 	const ipv4 = IPV4.exec(trimmed);
-	if (ipv4) {
-		// a secondary address does not replace the primary one
-		if (block.facts.address === undefined) block.facts.address = ipv4[1]!;
-		return true;
-	}
+	if (!ipv4) return false;
+	// a secondary address does not replace the primary one
+	if (block.facts.address === undefined) block.facts.address = ipv4[1]!;
+	return true;
+}
+
+function readLastChange(block: Block, trimmed: string): boolean {
+	const change = LAST_CHANGE.exec(trimmed);
+	if (!change) return false;
+	const seconds = secondsOf(change);
+	if (seconds === undefined) return false;
+	block.facts.lastChangeSeconds = seconds;
+	return true;
+}
+
+function readTunnelEnds(block: Block, trimmed: string): boolean {
 	const both = TUNNEL_BOTH.exec(trimmed);
 	if (both) {
 		const source = endOf(both[1]!);
@@ -134,12 +171,17 @@ function readLine(block: Block, trimmed: string): boolean {
 		return true;
 	}
 	const one = TUNNEL_ONE.exec(trimmed);
-	if (one) {
-		const value = endOf(one[2]!);
-		if (value !== undefined) block.facts[one[1]!.toLowerCase() as 'source' | 'destination'] = value;
-		return true;
-	}
-	return isKnownLine(trimmed);
+	if (!one) return false;
+	const value = endOf(one[2]!);
+	if (value !== undefined) block.facts[one[1]!.toLowerCase() as 'source' | 'destination'] = value;
+	return true;
+}
+
+function readHardware(block: Block, trimmed: string): boolean {
+	const hardware = HARDWARE.exec(trimmed);
+	if (!hardware) return false;
+	block.facts.hardware = hardware[1]!;
+	return true;
 }
 
 function interfaceOf(block: Block): RouterInterface | undefined {
@@ -159,53 +201,57 @@ function interfaceOf(block: Block): RouterInterface | undefined {
 }
 
 export function parseShowInterface(output: string): ParseResult {
-	const lines = cleanOutputLines(output);
 	const interfaces: RouterInterface[] = [];
 	const unparsed: string[] = [];
 	let block: Block | undefined;
+	let previousLength = 0;
 
 	const close = () => {
 		if (!block) return;
 		const entry = interfaceOf(block);
-		if (entry) {
+		if (!entry) unparsed.push(...block.lines);
+		else {
 			interfaces.push(entry);
-			unparsed.push(...block.unknown);
-		} else unparsed.push(...block.lines);
+			if (block.unknown) unparsed.push(...block.unknown);
+		}
 		block = undefined;
 	};
 
-	let lastContent = lines.length - 1;
-	while (lastContent >= 0 && lines[lastContent]!.trim() === '') lastContent -= 1;
-	let previous = '';
-
-	for (let index = 0; index <= lastContent; index += 1) {
-		const line = lines[index]!;
+	const read = (line: string, last: boolean) => {
 		const trimmed = line.trim();
 		if (trimmed === '') {
-			previous = '';
-			continue;
+			previousLength = 0;
+			return;
 		}
-		const afterLongLine = previous.length >= WRAP_WIDTH;
-		previous = line;
-		const start = INTERFACE.exec(trimmed);
+		const afterLongLine = previousLength >= WRAP_WIDTH;
+		previousLength = line.length;
+		// `I`: the only lines that can open a block
+		const start = trimmed.charCodeAt(0) === 73 ? INTERFACE.exec(trimmed) : null;
 		if (start) {
 			close();
-			block = { name: start[1]!, facts: {}, lines: [line], unknown: [] };
-			continue;
+			block = { name: start[1]!, facts: {}, lines: [line] };
+			return;
 		}
 		if (!block) {
 			unparsed.push(line);
-			continue;
+			return;
 		}
 		block.lines.push(line);
-		// the last line of an output cut short (its block has not ended) may be cut mid-value
-		if (index === lastContent && !LAST_CHANGE.test(trimmed)) {
-			block.unknown.push(line);
-			continue;
-		}
-		// a line nothing explains right after a long one is that line's wrapped tail
-		if (!readLine(block, trimmed) && !afterLongLine) block.unknown.push(line);
+		// the last line of an output cut short (its block has not ended) may be cut mid-value; a line
+		// nothing explains right after a long one is that line's wrapped tail
+		const explained = last ? LAST_CHANGE.test(trimmed) && readLine(block, trimmed) : readLine(block, trimmed);
+		if (explained || (afterLongLine && !last)) return;
+		if (block.unknown) block.unknown.push(line);
+		else block.unknown = [line];
+	};
+
+	// each line is read once the next is known: the last one of the output is read with suspicion
+	let pending: string | undefined;
+	for (const line of visibleLines(output)) {
+		if (pending !== undefined) read(pending, false);
+		pending = line;
 	}
+	if (pending !== undefined) read(pending, true);
 	close();
 	return { interfaces, unparsed };
 }
