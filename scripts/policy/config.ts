@@ -55,6 +55,11 @@ export type Gate = {
 
 export const gates: readonly Gate[] = [
 	{
+		code: 'source/commands/wizard.tsx#createWizardServices.importImage',
+		feature: 'image-import',
+		why: "the wizard's optional machine image step (AMI import from the vendor's VHD)",
+	},
+	{
 		code: 'source/flow/image-steps.ts#s3ObjectStep',
 		feature: 'image-import',
 		why: 'destroy of the uploaded VHD object (and its bucket): only image import records s3-object resources',

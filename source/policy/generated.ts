@@ -26,6 +26,7 @@ export const generatedPolicies: GeneratedPolicies = {
 			'ec2:DescribeAvailabilityZones': ['source/aws/regions.ts#listAvailabilityZones'],
 			'ec2:DescribeImages': [
 				'source/aws/instance.ts#findNewestOwnImage',
+				'source/aws/own-images.ts#listOwnImages',
 				'source/commands/backup.ts#waitAvailable',
 			],
 			'ec2:DescribeInstanceTypeOfferings': ['source/aws/regions.ts#checkInstanceTypeOffered'],
@@ -118,6 +119,7 @@ export const generatedPolicies: GeneratedPolicies = {
 				'source/aws/image-import.ts#findImageById',
 				'source/aws/image-import.ts#findOwnImageByName',
 				'source/aws/instance.ts#findNewestOwnImage',
+				'source/aws/own-images.ts#listOwnImages',
 				'source/commands/backup.ts#waitAvailable',
 			],
 			'ec2:DescribeImportSnapshotTasks': ['source/aws/image-import.ts#describeImportSnapshotTask'],
@@ -261,10 +263,11 @@ export const generatedPolicies: GeneratedPolicies = {
 				'source/aws/customer-gateway.ts#findCustomerGatewayByAddress',
 				'source/aws/customer-gateway.ts#findCustomerGatewayById',
 				'source/aws/customer-gateway.ts#findCustomerGatewayByStackTag',
-				'source/commands/monitor.tsx#monitorCommand.fetchTelemetry',
+				'source/commands/monitor.tsx#fetchAwsView',
 			],
 			'ec2:DescribeImages': [
 				'source/aws/instance.ts#findNewestOwnImage',
+				'source/aws/own-images.ts#listOwnImages',
 				'source/commands/backup.ts#waitAvailable',
 			],
 			'ec2:DescribeInstanceTypeOfferings': ['source/aws/regions.ts#checkInstanceTypeOffered'],
@@ -303,7 +306,7 @@ export const generatedPolicies: GeneratedPolicies = {
 			'ec2:DescribeVpnConnections': [
 				'source/aws/vpn-connection.ts#findVpnConnectionById',
 				'source/aws/vpn-connection.ts#findVpnConnectionByStackTag',
-				'source/commands/monitor.tsx#monitorCommand.fetchTelemetry',
+				'source/commands/monitor.tsx#fetchAwsView',
 				'source/flow/journey.ts#availableVpnConnection',
 			],
 			'ec2:DescribeVpnGateways': [
@@ -388,12 +391,13 @@ export const generatedPolicies: GeneratedPolicies = {
 				'source/aws/customer-gateway.ts#findCustomerGatewayByAddress',
 				'source/aws/customer-gateway.ts#findCustomerGatewayById',
 				'source/aws/customer-gateway.ts#findCustomerGatewayByStackTag',
-				'source/commands/monitor.tsx#monitorCommand.fetchTelemetry',
+				'source/commands/monitor.tsx#fetchAwsView',
 			],
 			'ec2:DescribeImages': [
 				'source/aws/image-import.ts#findImageById',
 				'source/aws/image-import.ts#findOwnImageByName',
 				'source/aws/instance.ts#findNewestOwnImage',
+				'source/aws/own-images.ts#listOwnImages',
 				'source/commands/backup.ts#waitAvailable',
 			],
 			'ec2:DescribeImportSnapshotTasks': ['source/aws/image-import.ts#describeImportSnapshotTask'],
@@ -434,7 +438,7 @@ export const generatedPolicies: GeneratedPolicies = {
 			'ec2:DescribeVpnConnections': [
 				'source/aws/vpn-connection.ts#findVpnConnectionById',
 				'source/aws/vpn-connection.ts#findVpnConnectionByStackTag',
-				'source/commands/monitor.tsx#monitorCommand.fetchTelemetry',
+				'source/commands/monitor.tsx#fetchAwsView',
 				'source/flow/journey.ts#availableVpnConnection',
 			],
 			'ec2:DescribeVpnGateways': [
@@ -542,6 +546,7 @@ export const generatedPolicies: GeneratedPolicies = {
 			'ec2:DescribeAvailabilityZones': ['source/aws/regions.ts#listAvailabilityZones'],
 			'ec2:DescribeImages': [
 				'source/aws/instance.ts#findNewestOwnImage',
+				'source/aws/own-images.ts#listOwnImages',
 				'source/commands/backup.ts#waitAvailable',
 			],
 			'ec2:DescribeInstanceTypeOfferings': ['source/aws/regions.ts#checkInstanceTypeOffered'],
@@ -634,6 +639,7 @@ export const generatedPolicies: GeneratedPolicies = {
 				'source/aws/image-import.ts#findImageById',
 				'source/aws/image-import.ts#findOwnImageByName',
 				'source/aws/instance.ts#findNewestOwnImage',
+				'source/aws/own-images.ts#listOwnImages',
 				'source/commands/backup.ts#waitAvailable',
 			],
 			'ec2:DescribeImportSnapshotTasks': ['source/aws/image-import.ts#describeImportSnapshotTask'],
