@@ -16,6 +16,8 @@ import { listOf, normalizePeer, type Phase1State, type Phase2State, type TunnelR
  *                          1 idle, 2 connect, 3 active, 4 opensent, 5 openconfirm, 6 established
  * Router byte/packet counters restart at each rekey; the exported counters are made monotonic
  * (a drop adds the new reading), so PromQL's rate() works across rekeys.
+ * Where the SAs print no counters (AW+), a row's are its tunnel interface's (interface-counters.ts):
+ * they restart when the interface goes down or the router reboots, and are exported the same way.
  */
 
 export const ikeStateValue: Record<Phase1State, number> = {
