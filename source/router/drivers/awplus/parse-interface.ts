@@ -66,8 +66,11 @@ type Block = {
 	facts: Omit<RouterInterface, 'name' | 'linkUp' | 'adminUp'>;
 	linkUp?: boolean;
 	adminUp?: boolean;
-	/** Its lines: a block that yields no interface goes to `unparsed` whole. */
-	lines: string[];
+	/**
+	 * Its lines, kept until its `Link is …` line is read: a block without one yields no interface and
+	 * goes to `unparsed` whole; once it is read the block yields one (big outputs: no array per block).
+	 */
+	lines?: string[];
 	/** Lines it does not explain, when it yields an interface. */
 	unknown?: string[];
 };
@@ -209,7 +212,7 @@ export function parseShowInterface(output: string): ParseResult {
 	const close = () => {
 		if (!block) return;
 		const entry = interfaceOf(block);
-		if (!entry) unparsed.push(...block.lines);
+		if (!entry) unparsed.push(...(block.lines ?? []));
 		else {
 			interfaces.push(entry);
 			if (block.unknown) unparsed.push(...block.unknown);
@@ -218,7 +221,8 @@ export function parseShowInterface(output: string): ParseResult {
 	};
 
 	const read = (line: string, last: boolean) => {
-		const trimmed = line.trim();
+		// visibleLines has removed trailing white space already
+		const trimmed = line.trimStart();
 		if (trimmed === '') {
 			previousLength = 0;
 			return;
@@ -236,10 +240,11 @@ export function parseShowInterface(output: string): ParseResult {
 			unparsed.push(line);
 			return;
 		}
-		block.lines.push(line);
+		block.lines?.push(line);
 		// the last line of an output cut short (its block has not ended) may be cut mid-value; a line
 		// nothing explains right after a long one is that line's wrapped tail
 		const explained = last ? LAST_CHANGE.test(trimmed) && readLine(block, trimmed) : readLine(block, trimmed);
+		if (block.lines && block.linkUp !== undefined) block.lines = undefined;
 		if (explained || (afterLongLine && !last)) return;
 		if (block.unknown) block.unknown.push(line);
 		else block.unknown = [line];
