@@ -118,7 +118,11 @@ export function createWizardServices(
 				return { ok: true, size: footer.currentSize };
 			} catch (error) {
 				if (error instanceof VhdCheckError)
-					return { ok: false, message: notVhdMessage(options.t, error.path, error.reason) };
+					return {
+						ok: false,
+						message: notVhdMessage(options.t, error.path, error.reason),
+						unreadable: error.reason.what === 'unreadable',
+					};
 				throw error;
 			}
 		},

@@ -30,7 +30,10 @@ export type CredentialInfo = { source: string; account?: string; identity?: stri
 export type OwnImageInfo = { imageId: string; name: string; creationDate: string };
 
 /** The VHD check's answer: its size, or the sentence naming the file and what it is not (translated). */
-export type VhdCheckResult = { ok: true; size: number } | { ok: false; message: string };
+export type VhdCheckResult =
+	| { ok: true; size: number }
+	/** `unreadable`: no such file (yet), a folder, no permission; the rest: the file is not an importable VHD. */
+	| { ok: false; message: string; unreadable: boolean };
 
 /** What the "machine image" step imports: the file, the AMI name, the bucket (default as the command's). */
 export type ImageImportRequest = {

@@ -41,6 +41,8 @@ describe('wizard: machine image step', () => {
 		await press(app, enter);
 		await waitFor(app, 'VHD file:');
 		await press(app, vhd);
+		await waitFor(app, '✓ '); // the file checked as it is typed: a VHD, and its size
+		expect(app.lastFrame()).toContain('(VHD, 16.0');
 		await press(app, enter);
 		await waitFor(app, 'AMI name: vaa-7.0.1');
 		expect(app.lastFrame()).toContain('vaa-7.0.1-3.2.vhd (VHD, 16.0');
@@ -102,6 +104,8 @@ describe('wizard: machine image step', () => {
 		await press(app, up, enter);
 		await waitFor(app, 'VHD file:');
 		await press(app, '~/disk.qcow2');
+		// checked as it is typed, before enter
+		await waitFor(app, 'is a QCOW2 image, not a VHD');
 		await press(app, enter);
 		const refused = await waitFor(app, 'is a QCOW2 image, not a VHD');
 		expect(refused).toContain(`✗ ${dir}/disk.qcow2`);

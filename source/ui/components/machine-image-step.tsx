@@ -77,6 +77,34 @@ export function MachineImageStep({ services, region, stack, onDone, onSkip, onBa
 	const [checking, setChecking] = useState(false);
 	const [view, setView] = useState<ImageStepView>(emptyImageStepView);
 	const running = useRef<AbortController | undefined>(undefined);
+	// the file checked as it is typed (after a pause): what it is, or what it is not
+	const [typed, setTyped] = useState<{ path: string; text: string; ok: boolean } | undefined>();
+	useEffect(() => {
+		if (stage.name !== 'vhd') return;
+		const path = expandHome(vhd);
+		if (!path) return;
+		let live = true;
+		const timer = setTimeout(() => {
+			services
+				.checkVhd(path)
+				.then((checked) => {
+					if (!live) return;
+					if (checked.ok)
+						setTyped({
+							path,
+							ok: true,
+							text: t('wizard.image.vhdOk', { path, size: formatBytes(checked.size) }),
+						});
+					// a path still being typed does not exist yet: say nothing until enter
+					else setTyped(checked.unreadable ? undefined : { path, ok: false, text: checked.message });
+				})
+				.catch(() => {});
+		}, 300);
+		return () => {
+			live = false;
+			clearTimeout(timer);
+		};
+	}, [stage.name, vhd, services, t]);
 
 	useEffect(() => {
 		let live = true;
@@ -218,6 +246,12 @@ export function MachineImageStep({ services, region, stack, onDone, onSkip, onBa
 				/>
 			</Box>
 			{checking ? <Text color="gray">{t('wizard.image.checking')}</Text> : null}
+			{stage.name === 'vhd' && !error && typed && typed.path === expandHome(value) ? (
+				<Text color={typed.ok ? 'gray' : 'red'} wrap="wrap">
+					{typed.ok ? '✓ ' : '✗ '}
+					{typed.text}
+				</Text>
+			) : null}
 			{error ? (
 				<Text color="red" wrap="wrap">
 					✗ {error}
