@@ -53,7 +53,7 @@ describe('the monitor’s RouterSession against the simulated AW+ router', () =>
 		const results = [];
 		for (const command of awplusDriver.commands)
 			results.push(command.parse(await session.run(command.command)));
-		expect(results.map((result) => result.unparsed)).toEqual([[], [], []]);
+		expect(results.map((result) => result.unparsed)).toEqual(awplusDriver.commands.map(() => []));
 		expect(results[2]?.bgp).toHaveLength(30);
 
 		await server.restart({ downMs: 100 });
