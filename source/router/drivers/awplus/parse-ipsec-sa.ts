@@ -14,7 +14,7 @@
  * (Interface/Tunnel, State, Encryption, Integrity) are read when a release prints them.
  */
 import type { IpsecSa, IpsecState, ParseResult } from '../../model.js';
-import { tokensOf } from '../shared/clean-output.js';
+import { firstNonWhiteSpaceCode, firstToken } from '../shared/clean-output.js';
 import {
 	isZeroHex,
 	normaliseEncryption,
@@ -25,6 +25,7 @@ import {
 	splitAddressPort,
 } from '../shared/field-values.js';
 import { cellKey, detailField, headerCells } from '../shared/table-rows.js';
+import { withoutTrailingComma } from './parse-isakmp-sa.js';
 import { readSaTable } from './sa-table.js';
 
 type IpsecColumn =
@@ -61,6 +62,10 @@ function columnOf(cell: string): IpsecColumn | undefined {
 }
 
 function isHeader(line: string): boolean {
+	// Every column name starts with a letter (or a parenthesised note): a line starting with a digit,
+	// such as every IPv4 row, is never a header. Spares the rows the header cell work.
+	const first = firstNonWhiteSpaceCode(line);
+	if (first >= 48 && first <= 57) return false;
 	if (detailField(line) !== undefined) return false;
 	const cells = headerCells(line);
 	const columns = cells.map(columnOf);
@@ -73,7 +78,7 @@ function isHeader(line: string): boolean {
 }
 
 function startsRow(line: string): boolean {
-	const first = tokensOf(line)[0];
+	const first = firstToken(line);
 	return first !== undefined && splitAddressPort(first) !== undefined;
 }
 
@@ -93,7 +98,7 @@ function counter(text: string | undefined, word: 'packets' | 'bytes'): number | 
 }
 
 function ipsecSaOf(facts: IpsecFacts): IpsecSa | undefined {
-	const peer = facts.peer === undefined ? undefined : splitAddressPort(facts.peer.replace(/,$/, ''));
+	const peer = facts.peer === undefined ? undefined : splitAddressPort(withoutTrailingComma(facts.peer));
 	if (!peer) return undefined;
 	let spiInText = facts.spiIn;
 	let spiOutText = facts.spiOut;
@@ -119,14 +124,14 @@ function ipsecSaOf(facts: IpsecFacts): IpsecSa | undefined {
 		state = ipsecStateOf(facts.state);
 		if (state === undefined) return undefined;
 	} else if (spiIn !== undefined || spiOut !== undefined) {
-		state = [spiIn, spiOut].some((spi) => spi === undefined || isZeroHex(spi)) ? 'down' : 'up';
+		state =
+			spiIn === undefined || isZeroHex(spiIn) || spiOut === undefined || isZeroHex(spiOut) ? 'down' : 'up';
 	} else return undefined;
 
-	const sa: IpsecSa = {
-		peer: peer.address,
-		...(facts.tunnel === undefined ? {} : { tunnel: facts.tunnel }),
-		state,
-	};
+	const sa: IpsecSa =
+		facts.tunnel === undefined
+			? { peer: peer.address, state }
+			: { peer: peer.address, tunnel: facts.tunnel, state };
 	if (spiIn !== undefined && !isZeroHex(spiIn)) sa.spiIn = spiIn;
 	if (spiOut !== undefined && !isZeroHex(spiOut)) sa.spiOut = spiOut;
 	const encryption = normaliseEncryption(facts.encryption);

@@ -16,7 +16,7 @@
  * as `address:port` or `address[port]` gives NAT-T from the port (4500).
  */
 import type { IkeSa, IkeState, ParseResult } from '../../model.js';
-import { tokensOf } from '../shared/clean-output.js';
+import { firstNonWhiteSpaceCode, firstToken } from '../shared/clean-output.js';
 import {
 	dhGroupNumber,
 	ikeVersion,
@@ -65,6 +65,10 @@ function columnOf(cell: string): IkeColumn | undefined {
 }
 
 function isHeader(line: string): boolean {
+	// Every column name starts with a letter (or a parenthesised note): a line starting with a digit,
+	// such as every IPv4 row, is never a header. Spares the rows the header cell work.
+	const first = firstNonWhiteSpaceCode(line);
+	if (first >= 48 && first <= 57) return false;
 	if (detailField(line) !== undefined) return false;
 	const cells = headerCells(line);
 	const columns = cells.map(columnOf);
@@ -77,7 +81,7 @@ function isHeader(line: string): boolean {
 }
 
 function startsRow(line: string): boolean {
-	const first = tokensOf(line)[0];
+	const first = firstToken(line);
 	return first !== undefined && splitAddressPort(first) !== undefined;
 }
 
@@ -93,15 +97,20 @@ export function ikeStateOf(text: string): IkeState | undefined {
 
 type IkeFacts = Partial<Record<IkeColumn, string>>;
 
+/** `text.replace(/,$/, '')` without a regular expression: a row's peer cell, read once per SA. */
+export function withoutTrailingComma(text: string): string {
+	return text.endsWith(',') ? text.slice(0, -1) : text;
+}
+
 /** Builds the normalised SA from the cells read, or undefined when they do not make one. */
 function ikeSaOf(facts: IkeFacts): IkeSa | undefined {
-	const peer = facts.peer === undefined ? undefined : splitAddressPort(facts.peer.replace(/,$/, ''));
+	const peer = facts.peer === undefined ? undefined : splitAddressPort(withoutTrailingComma(facts.peer));
 	if (!peer) return undefined;
 	let cookiesNegotiating: boolean | undefined;
 	if (facts.cookies !== undefined) {
 		const parts = facts.cookies.split(':');
-		if (parts.length !== 2 || !parts.every(isCookie)) return undefined;
-		cookiesNegotiating = parts.some(isZeroHex);
+		if (parts.length !== 2 || !isCookie(parts[0]!) || !isCookie(parts[1]!)) return undefined;
+		cookiesNegotiating = isZeroHex(parts[0]!) || isZeroHex(parts[1]!);
 	}
 	const expiresText = facts.expires?.trim();
 	const expiresInSeconds = parseDuration(expiresText);
@@ -115,7 +124,9 @@ function ikeSaOf(facts: IkeFacts): IkeSa | undefined {
 	} else return undefined;
 
 	const local = facts.local === undefined ? undefined : splitAddressPort(facts.local);
-	const sa: IkeSa = { peer: peer.address, ...(local ? { local: local.address } : {}), state };
+	const sa: IkeSa = local
+		? { peer: peer.address, local: local.address, state }
+		: { peer: peer.address, state };
 	const version = ikeVersion(facts.version);
 	if (version !== undefined) sa.version = version;
 	const encryption = normaliseEncryption(facts.encryption);

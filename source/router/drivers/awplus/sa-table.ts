@@ -1,6 +1,6 @@
 import { cleanOutputLines, tokensOf } from '../shared/clean-output.js';
 import { ownValue } from '../shared/field-values.js';
-import { assembleRow, detailField, headerCells } from '../shared/table-rows.js';
+import { type AssembledRow, assembleRow, detailField, headerCells } from '../shared/table-rows.js';
 
 /**
  * The reader both AW+ SA commands share: a table (a header naming the columns, one row per SA,
@@ -34,7 +34,8 @@ export function readSaTable<Column extends string, Sa>(
 		else unparsed.push(...block.lines);
 		block = undefined;
 	};
-	const lastContent = lines.reduce((last, line, index) => (line.trim() === '' ? last : index), -1);
+	let lastContent = lines.length - 1;
+	while (lastContent >= 0 && lines[lastContent]!.trim() === '') lastContent -= 1;
 
 	for (let index = 0; index < lines.length; index += 1) {
 		const line = lines[index]!;
@@ -60,12 +61,17 @@ export function readSaTable<Column extends string, Sa>(
 		}
 		if (spec.startsRow(line)) {
 			closeBlock();
-			const row = assembleRow(
-				lines,
-				index,
-				columns.length,
-				(next) => !spec.startsRow(next) && !spec.isHeader(next),
-			);
+			// A row on one line (the usual case) needs no assembling: assembleRow would add nothing.
+			const own = tokensOf(line);
+			const row: AssembledRow =
+				own.length >= columns.length
+					? { tokens: own, lineIndexes: [index] }
+					: assembleRow(
+							lines,
+							index,
+							columns.length,
+							(next) => !spec.startsRow(next) && !spec.isHeader(next),
+						);
 			index = row.lineIndexes[row.lineIndexes.length - 1]!;
 			// a trailing blank Expires cell (negotiating SA) is fine, except on a truncated last line
 			const blankLastCell =
@@ -73,10 +79,11 @@ export function readSaTable<Column extends string, Sa>(
 			let sa: Sa | undefined;
 			if (row.tokens.length === columns.length || blankLastCell) {
 				const facts: Partial<Record<Column, string>> = {};
-				columns.forEach((column, position) => {
+				for (let position = 0; position < columns.length; position += 1) {
+					const column = columns[position]!;
 					const token = row.tokens[position];
 					if (token !== undefined && column !== 'ignored') facts[column] = token;
-				});
+				}
 				sa = spec.toSa(facts);
 			}
 			if (sa) sas.push(sa);

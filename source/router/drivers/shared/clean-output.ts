@@ -349,6 +349,27 @@ export function splitOnWhiteSpace(text: string): string[] {
 	return tokens;
 }
 
+/** The first character of a line that is not white space (as `trim` sees it), or -1 for a blank line. */
+export function firstNonWhiteSpaceCode(line: string): number {
+	const length = line.length;
+	for (let index = 0; index < length; index += 1) {
+		const code = line.charCodeAt(index);
+		if (!isWhiteSpaceCode(code)) return code;
+	}
+	return -1;
+}
+
+/** `tokensOf(line)[0]` without splitting the rest of the line. */
+export function firstToken(line: string): string | undefined {
+	const length = line.length;
+	let start = 0;
+	while (start < length && isWhiteSpaceCode(line.charCodeAt(start))) start += 1;
+	if (start === length) return undefined;
+	let end = start + 1;
+	while (end < length && !isWhiteSpaceCode(line.charCodeAt(end))) end += 1;
+	return start === 0 && end === length ? line : line.slice(start, end);
+}
+
 /** Whitespace-separated tokens of a line. */
 export function tokensOf(line: string): string[] {
 	const trimmed = line.trim();
