@@ -203,60 +203,59 @@ function interfaceOf(block: Block): RouterInterface | undefined {
 	return entry;
 }
 
+/** Ends a block: its interface, or its lines to `unparsed` when it has no `Link is …` line. */
+function closeBlock(block: Block, interfaces: RouterInterface[], unparsed: string[]): void {
+	const entry = interfaceOf(block);
+	if (!entry) {
+		if (block.lines) for (const line of block.lines) unparsed.push(line);
+		return;
+	}
+	interfaces.push(entry);
+	if (block.unknown) for (const line of block.unknown) unparsed.push(line);
+}
+
 export function parseShowInterface(output: string): ParseResult {
 	const interfaces: RouterInterface[] = [];
 	const unparsed: string[] = [];
 	let block: Block | undefined;
 	let previousLength = 0;
 
-	const close = () => {
-		if (!block) return;
-		const entry = interfaceOf(block);
-		if (!entry) unparsed.push(...(block.lines ?? []));
-		else {
-			interfaces.push(entry);
-			if (block.unknown) unparsed.push(...block.unknown);
-		}
-		block = undefined;
-	};
-
-	const read = (line: string, last: boolean) => {
+	// Each line is read once the next is known: the last one of the output is read with suspicion.
+	// One loop, no per-line callback (see visibleLines).
+	const lines = visibleLines(output);
+	let current = lines.next();
+	while (!current.done) {
+		const line = current.value;
+		current = lines.next();
+		const last = current.done === true;
 		// visibleLines has removed trailing white space already
 		const trimmed = line.trimStart();
 		if (trimmed === '') {
 			previousLength = 0;
-			return;
+			continue;
 		}
 		const afterLongLine = previousLength >= WRAP_WIDTH;
 		previousLength = line.length;
 		// `I`: the only lines that can open a block
 		const start = trimmed.charCodeAt(0) === 73 ? INTERFACE.exec(trimmed) : null;
 		if (start) {
-			close();
+			if (block) closeBlock(block, interfaces, unparsed);
 			block = { name: start[1]!, facts: {}, lines: [line] };
-			return;
+			continue;
 		}
 		if (!block) {
 			unparsed.push(line);
-			return;
+			continue;
 		}
 		block.lines?.push(line);
 		// the last line of an output cut short (its block has not ended) may be cut mid-value; a line
 		// nothing explains right after a long one is that line's wrapped tail
 		const explained = last ? LAST_CHANGE.test(trimmed) && readLine(block, trimmed) : readLine(block, trimmed);
 		if (block.lines && block.linkUp !== undefined) block.lines = undefined;
-		if (explained || (afterLongLine && !last)) return;
+		if (explained || (afterLongLine && !last)) continue;
 		if (block.unknown) block.unknown.push(line);
 		else block.unknown = [line];
-	};
-
-	// each line is read once the next is known: the last one of the output is read with suspicion
-	let pending: string | undefined;
-	for (const line of visibleLines(output)) {
-		if (pending !== undefined) read(pending, false);
-		pending = line;
 	}
-	if (pending !== undefined) read(pending, true);
-	close();
+	if (block) closeBlock(block, interfaces, unparsed);
 	return { interfaces, unparsed };
 }

@@ -87,6 +87,14 @@ function hasOtherControl(text: string): boolean {
 }
 
 /**
+ * The ASCII characters a trimmed prompt line can start with: PROMPT_LINE's host part
+ * (`[\w+\-.:/[\]@~]`), `(`, `[`, the bare prompt characters `> # $`, and `s` of an echoed `show`.
+ */
+const CAN_START_PROMPT: readonly boolean[] = Array.from({ length: 128 }, (_, code) =>
+	/[\w+\-.:/[\]@~(>#$]/.test(String.fromCharCode(code)),
+);
+
+/**
  * A necessary condition for isPromptOrEcho on `text` from `start` to `end`, in one short scan without
  * calls: after the indentation, the line starts with `sh`, or its first word reaches a prompt character
  * or `(` (a prompt's host part has no spaces), or that word ends in `]` (`[RTX1210] >`). Any character
@@ -107,6 +115,8 @@ function mayBePromptOrEcho(text: string, start: number, end: number): boolean {
 	// A line that starts with a prompt character is a prompt only as `#` alone or `# command`.
 	if (first === 35 || first === 36 || first === 62) return at + 1 === end || text.charCodeAt(at + 1) === 32;
 	if (first === 37) return false;
+	// Any other ASCII character that no prompt starts with (`<UP,RUNNING>`, `!`, `*`, `=`…): not a prompt.
+	if (first < 128 && !CAN_START_PROMPT[first]) return false;
 	for (let index = at; index < end; index += 1) {
 		const code = text.charCodeAt(index);
 		// # $ % ( >
