@@ -25,7 +25,7 @@
  * as its tail; the values read all come before column 80.
  */
 import type { ParseResult, RouterInterface } from '../../model.js';
-import { visibleLines } from '../shared/clean-output.js';
+import { visibleLineReader } from '../shared/clean-output.js';
 import { knownLines } from '../shared/known-lines.js';
 
 const isKnownLine = knownLines([
@@ -221,13 +221,13 @@ export function parseShowInterface(output: string): ParseResult {
 	let previousLength = 0;
 
 	// Each line is read once the next is known: the last one of the output is read with suspicion.
-	// One loop, no per-line callback (see visibleLines).
-	const lines = visibleLines(output);
-	let current = lines.next();
-	while (!current.done) {
-		const line = current.value;
-		current = lines.next();
-		const last = current.done === true;
+	// One loop, no per-line callback and no iterator result object per line (visibleLineReader).
+	const lines = visibleLineReader(output);
+	let following = lines.nextLine();
+	while (following !== undefined) {
+		const line = following;
+		following = lines.nextLine();
+		const last = following === undefined;
 		// visibleLines has removed trailing white space already
 		const trimmed = line.trimStart();
 		if (trimmed === '') {

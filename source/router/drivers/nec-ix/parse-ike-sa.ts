@@ -12,7 +12,7 @@
  * NAT traversal: `NAT detected …` / `NAT not detected` when printed, else port 4500 at either end.
  */
 import type { IkeSa, IkeState, ParseResult } from '../../model.js';
-import { visibleLines } from '../shared/clean-output.js';
+import { visibleLineReader } from '../shared/clean-output.js';
 import {
 	dhGroupNumber,
 	isIpAddress,
@@ -80,7 +80,7 @@ function finish(pending: Pending): IkeSa | undefined {
 }
 
 export function parseIkeSa(output: string): ParseResult {
-	const lines = visibleLines(output);
+	const lines = visibleLineReader(output);
 	const ike: IkeSa[] = [];
 	const unparsed: string[] = [];
 	let pending: Pending | undefined;
@@ -93,7 +93,7 @@ export function parseIkeSa(output: string): ParseResult {
 		pending = undefined;
 	};
 
-	for (const line of lines) {
+	for (let line = lines.nextLine(); line !== undefined; line = lines.nextLine()) {
 		const trimmed = line.trim();
 		if (trimmed === '') continue;
 		// The first letter (lower-cased) picks the patterns that can apply: IX prints ~19 lines an SA.

@@ -11,7 +11,7 @@
  * IX prints no traffic counters here (they are in `show interfaces TunnelX.Y`).
  */
 import type { IpsecSa, ParseResult } from '../../model.js';
-import { visibleLines } from '../shared/clean-output.js';
+import { visibleLineReader } from '../shared/clean-output.js';
 import { isIpAddress, normaliseSpi, parseInteger } from '../shared/field-values.js';
 import { knownLines } from '../shared/known-lines.js';
 import { type DirectionalSa, pairSas } from '../shared/sa-pairs.js';
@@ -48,7 +48,7 @@ type Policy = {
 };
 
 export function parseIpsecSa(output: string): ParseResult {
-	const lines = visibleLines(output);
+	const lines = visibleLineReader(output);
 	const ipsec: IpsecSa[] = [];
 	const unparsed: string[] = [];
 	let tunnel: string | undefined;
@@ -67,7 +67,7 @@ export function parseIpsecSa(output: string): ParseResult {
 		sa = undefined;
 	};
 
-	for (const line of lines) {
+	for (let line = lines.nextLine(); line !== undefined; line = lines.nextLine()) {
 		const trimmed = line.trim();
 		if (trimmed === '') continue;
 		// The first letter (lower-cased) picks the few patterns that can apply: IX prints ~18 lines a tunnel.

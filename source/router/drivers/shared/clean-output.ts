@@ -256,21 +256,27 @@ class VisibleLineIterator implements IterableIterator<string> {
 	}
 
 	next(): IteratorResult<string, undefined> {
+		const line = this.nextLine();
+		return line === undefined ? { value: undefined, done: true } : { value: line, done: false };
+	}
+
+	/** The next line, or undefined after the last: next() without a result object per line. */
+	nextLine(): string | undefined {
 		const lines = this.#lines;
 		if (lines) {
-			if (this.#index >= lines.length) return { value: undefined, done: true };
+			if (this.#index >= lines.length) return undefined;
 			const line = lines[this.#index]!;
 			this.#index += 1;
-			return { value: line, done: false };
+			return line;
 		}
 		if (this.#held !== undefined) {
 			if (this.#blanks > 0) {
 				this.#blanks -= 1;
-				return { value: '', done: false };
+				return '';
 			}
 			const held = this.#held;
 			this.#held = undefined;
-			return { value: held, done: false };
+			return held;
 		}
 		const text = this.#text;
 		const length = text.length;
@@ -296,13 +302,24 @@ class VisibleLineIterator implements IterableIterator<string> {
 			if (this.#blanks > 0) {
 				this.#held = line;
 				this.#blanks -= 1;
-				return { value: '', done: false };
+				return '';
 			}
-			return { value: line, done: false };
+			return line;
 		}
 		// Blank lines at the end are dropped, as cleanOutputLines drops them.
-		return { value: undefined, done: true };
+		return undefined;
 	}
+}
+
+/** A reader of cleanOutputLines(raw)'s lines one at a time, for a `while` loop. */
+export type VisibleLineReader = { nextLine(): string | undefined };
+
+/**
+ * visibleLines as a reader: `for (let line = reader.nextLine(); line !== undefined; line = reader.nextLine())`.
+ * No iterator result object per line (big outputs are hundreds of thousands of lines).
+ */
+export function visibleLineReader(raw: string): VisibleLineReader {
+	return new VisibleLineIterator(raw);
 }
 
 /**
