@@ -20,23 +20,92 @@ function firstLiteral(pattern: RegExp): string | undefined {
 	return /[*?{]/.test(source[2] ?? '') ? undefined : first;
 }
 
+const DIGITS = Array.from('0123456789');
+
+/**
+ * The first characters a pattern can match: its literal first character (both cases under `i`), the
+ * ten digits for `^\d` (a digit, without the `u` flag), or undefined when it could start with anything.
+ */
+function firstCharacters(pattern: RegExp): readonly string[] | undefined {
+	const source = pattern.source;
+	if (
+		source.startsWith('^\\d') &&
+		!'*?{'.includes(source[3] ?? '') &&
+		(pattern.flags === '' || pattern.flags === 'i') &&
+		!hasTopLevelAlternation(source)
+	)
+		return DIGITS;
+	const literal = firstLiteral(pattern);
+	if (literal === undefined) return undefined;
+	return pattern.ignoreCase ? [...new Set([literal.toLowerCase(), literal.toUpperCase()])] : [literal];
+}
+
+/** Whether a pattern's source has a `|` outside any group (then no one prefix or ending is required). */
+function hasTopLevelAlternation(source: string): boolean {
+	let depth = 0;
+	let inClass = false;
+	for (let index = 0; index < source.length; index += 1) {
+		const character = source[index];
+		if (character === '\\') index += 1;
+		else if (inClass) inClass = character !== ']';
+		else if (character === '[') inClass = true;
+		else if (character === '(') depth += 1;
+		else if (character === ')') depth -= 1;
+		else if (character === '|' && depth === 0) return true;
+	}
+	return false;
+}
+
+/**
+ * The text a pattern's matches always end with, when it ends in letters and spaces then `$` (no `|`
+ * outside a group, flags `i` at most, the letters not escaped): `/\bentries … of memory$/i` → `memory`
+ * (lower case under `i`). A line not ending so cannot match: the pattern is not run on it.
+ */
+function requiredEnding(pattern: RegExp): string | undefined {
+	if (pattern.flags !== '' && pattern.flags !== 'i') return undefined;
+	const source = pattern.source;
+	if (hasTopLevelAlternation(source)) return undefined;
+	// Letters right after a backslash or another letter may belong to an escape (`\b`, `\cJ`): not taken.
+	const ending = /(?<![\\A-Za-z])[A-Za-z ]+(?=\$$)/.exec(source)?.[0];
+	if (ending === undefined) return undefined;
+	return pattern.ignoreCase ? ending.toLowerCase() : ending;
+}
+
+/** Whether `text` ends with `ending`, ASCII letters compared in either case when `ignoreCase`. */
+function endsWithText(text: string, ending: string, ignoreCase: boolean): boolean {
+	const offset = text.length - ending.length;
+	if (offset < 0) return false;
+	for (let index = 0; index < ending.length; index += 1) {
+		const want = ending.charCodeAt(index);
+		const code = text.charCodeAt(offset + index);
+		if (code === want) continue;
+		if (!ignoreCase || !isLetterCode(want) || (code | 32) !== want) return false;
+	}
+	return true;
+}
+
 /** A predicate over trimmed lines: does one of `patterns` match it? */
 export function knownLines(patterns: readonly RegExp[]): (trimmed: string) => boolean {
 	const byFirst = new Map<string, RegExp[]>();
 	const anywhere: RegExp[] = [];
 	for (const pattern of patterns) {
-		const literal = firstLiteral(pattern);
-		if (literal === undefined) {
+		const keys = firstCharacters(pattern);
+		if (keys === undefined) {
 			anywhere.push(pattern);
 			continue;
 		}
-		const keys = pattern.ignoreCase ? new Set([literal.toLowerCase(), literal.toUpperCase()]) : [literal];
 		for (const key of keys) byFirst.set(key, [...(byFirst.get(key) ?? []), pattern]);
 	}
 	// Literal patterns are compared character by character instead of run (see literalMatcher).
 	const testOf = (pattern: RegExp) => {
 		const matcher = literalMatcher(pattern);
-		return matcher ? (trimmed: string) => matcher(trimmed, 0) : (trimmed: string) => pattern.test(trimmed);
+		if (matcher) return (trimmed: string) => matcher(trimmed, 0);
+		const ending = requiredEnding(pattern);
+		if (ending !== undefined) {
+			const ignoreCase = pattern.ignoreCase;
+			return (trimmed: string) => endsWithText(trimmed, ending, ignoreCase) && pattern.test(trimmed);
+		}
+		return (trimmed: string) => pattern.test(trimmed);
 	};
 	const testsByFirst = new Map(
 		[...byFirst].map(([first, patterns]) => [first, patterns.map(testOf)] as const),
