@@ -13,6 +13,7 @@ import { type Draft, loadWizardFlow } from '../flow/wizard-flow.js';
 import type { Translate } from '../i18n/index.js';
 import { type HostKeyPolicy, openRouterSession, resolveTargets } from '../monitor/connect.js';
 import { RouterPoller } from '../monitor/poller.js';
+import { adoptMonitor, RouterMonitor } from '../monitor/router-monitor.js';
 import { driverFor } from '../router/drivers/index.js';
 import type { RouterSession } from '../router/session.js';
 import { SANDBOX_SITE_PUBLIC_IP, type SandboxRouterInfo } from '../sandbox/index.js';
@@ -23,6 +24,7 @@ import { accountServices, type Backend, checkAnswersAgainstRegion, openBackend }
 import { formatIssues, UsageError } from './errors.js';
 import { importErrorOf, notVhdMessage } from './image.js';
 import type { CommandIo } from './io.js';
+import { monitorContextsFromState } from './monitor.js';
 
 /**
  * What the sandbox's simulated routers suggest: the site router for the single modes, and any other
@@ -53,6 +55,7 @@ export function createWizardServices(
 	},
 ): WizardServices & { close(): Promise<void> } {
 	const sessions: RouterSession[] = [];
+	const timers: NodeJS.Timeout[] = [];
 	// imports still running when the wizard ends stop where a kill would: the state file lets a re-run resume
 	const imports = new Set<AbortController>();
 	const inRegion = (region: string) => {
@@ -162,6 +165,9 @@ export function createWizardServices(
 		openMonitor: async () => {
 			const state = await loadState(options.statePath);
 			const targets = resolveTargets(state?.routers ?? [], await backend.sandboxRouters());
+			// the tunnels each router should have (design, AWS VPN tunnels) and AWS's telemetry, as `monitor` has them
+			const contextOf = await monitorContextsFromState(state, backend.ec2).catch(() => undefined);
+			const monitors: { monitor: RouterMonitor; target: (typeof targets)[number] }[] = [];
 			const pollers: RouterPoller[] = [];
 			for (const target of targets) {
 				const driver = driverFor(target.vendor);
@@ -175,12 +181,27 @@ export function createWizardServices(
 					{ name: target.name, vendor: target.vendor, host: target.address, port: target.port },
 					{ intervalMs: options.intervalMs ?? 5000 },
 				);
+				const monitor = adoptMonitor(
+					new RouterMonitor(poller, { t: options.t, ...(contextOf ? { context: contextOf(target) } : {}) }),
+				);
+				monitors.push({ monitor, target });
 				poller.start();
 				pollers.push(poller);
 			}
+			// AWS's side changes slowly and costs API calls: refreshed on its own, slower interval
+			const refreshAws = async () => {
+				const latest = await monitorContextsFromState(await loadState(options.statePath), backend.ec2).catch(
+					() => undefined,
+				);
+				if (latest) for (const { monitor, target } of monitors) monitor.setContext(latest(target));
+			};
+			const timer = setInterval(() => void refreshAws(), Math.max(30_000, (options.intervalMs ?? 5000) * 6));
+			timer.unref();
+			timers.push(timer);
 			return pollers;
 		},
 		close: async () => {
+			for (const timer of timers) clearInterval(timer);
 			for (const controller of imports) controller.abort();
 			await Promise.all(sessions.map((session) => session.close().catch(() => {})));
 		},

@@ -96,8 +96,19 @@ describe('wizard: single mode with AWS VPN', () => {
 		);
 		await press(app, enter);
 		await waitFor(app, 'Live panel');
-		await waitFor(app, /site\s+198\.51\.100\.10\s+connected\s+2\/2 up/, 60_000);
-	});
+		const list = await waitFor(app, /site\s+198\.51\.100\.10\s+connected\s+2\/2 up/, 60_000);
+		// the site router's panel: one row per AWS tunnel, each with its BGP neighbour (the design's
+		// context, as `kakehashi monitor` has it), none left over
+		const lines = list.split('\n');
+		const siteLine = lines.findIndex((line) => /^\W*site\s+198\.51\.100\.10/.test(line));
+		const firstRouter = lines.findIndex((line) => /connected/.test(line));
+		for (let step = firstRouter; step < siteLine; step++) await press(app, down);
+		await press(app, enter);
+		const site = await waitFor(app, /site \(awplus\)/, 60_000);
+		const rows = await waitFor(app, /(\d+\.\d+\.\d+\.\d+\s+up\s+up\s+estab[^\n]*\n[^\n]*){2}/, 60_000);
+		expect(rows.match(/\bup\s+up\s+estab\s/g)).toHaveLength(2);
+		expect(site + rows).not.toContain('BGP neighbours of no tunnel');
+	}, 240_000);
 });
 
 describe('wizard: multi-tenant mode', () => {
