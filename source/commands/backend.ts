@@ -18,6 +18,7 @@ import { clientsBeside, destroyClientsBeside } from '../aws/service-clients.js';
 import type { GlobalOptions } from '../cli.js';
 import { type AnswerIssue, type Answers, AnswersError } from '../flow/answers.js';
 import { StateFileError, stateFileMessage } from '../flow/state.js';
+import { NoImageNamedError, resolveImageAnswer } from '../flow/steps.js';
 import type { Lang, Translate } from '../i18n/index.js';
 import { SANDBOX_CREDENTIALS } from '../sandbox/ec2/index.js';
 import {
@@ -179,6 +180,20 @@ export async function checkAnswersAgainstRegion(
 					location: offering.location,
 					examples: offering.examples.join(', ') || '-',
 				},
+			});
+		}
+	}
+	if (issues.length === 0 && answers.instance.ami) {
+		// an AMI given by name must exist before anything is created (else the instance step stops half-way)
+		try {
+			await resolveImageAnswer(backend.ec2, answers);
+		} catch (error) {
+			if (!(error instanceof NoImageNamedError)) throw error;
+			issues.push({
+				path: 'instance.ami',
+				rule: 'instance.amiNotFound',
+				severity: 'error',
+				vars: { value: error.imageName, region: error.region },
 			});
 		}
 	}

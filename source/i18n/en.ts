@@ -584,6 +584,8 @@ export const en = {
 	'region.anyZone': 'any (AWS chooses)',
 	'region.failed': 'Could not list the regions: {message}. Type the region name instead.',
 	'choice.hint': '↑/↓: choose · enter: accept · esc: back',
+	'rule.instance.amiNotFound':
+		'{path}: this account has no available image named “{value}” in {region}. Import it first (kakehashi image import), or give an AMI id or the exact name of one of your images.',
 	'rule.instance.typeNotOffered':
 		'{path}: the instance type “{value}” is not offered in {location}. Choose one offered there, e.g. {examples}.',
 	'rule.subnet.zoneUnknown':
@@ -888,7 +890,8 @@ export const en = {
 	'wizard.help.image':
 		'Optional, first install only: build the appliance’s AMI from the vendor’s VHD (install guide section 1). The instance step then launches it.',
 	'wizard.image.ask': 'Import the appliance’s AMI from the vendor VHD now?',
-	'wizard.image.has': 'This account already has its own image {name} ({imageId}, {date}): the instance step can use it.',
+	'wizard.image.has':
+		'This account already has its own image {name} ({imageId}, {date}): the instance step can use it.',
 	'wizard.image.none': 'This account has no image of its own named vaa* in {region} yet.',
 	'wizard.image.looking': 'Looking for your own images…',
 	'wizard.image.yes': 'Yes: import it now',
@@ -904,7 +907,8 @@ export const en = {
 	'wizard.image.next': 'enter: next step (the instance step offers this AMI)',
 	'wizard.question.ami': 'AMI (my AMIs)',
 	'wizard.ami.auto': 'Automatic: my newest image named vaa* (chosen at apply)',
-	'wizard.ami.none': 'This account has no image of its own in {region}: leave empty for automatic, or type an AMI id or name.',
+	'wizard.ami.none':
+		'This account has no image of its own in {region}: leave empty for automatic, or type an AMI id or name.',
 	'wizard.ami.loading': 'Loading your images…',
 	'wizard.ami.error': 'Your images could not be listed ({message}): type an AMI id or name, or leave empty.',
 	'rule.instance.amiName':

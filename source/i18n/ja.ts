@@ -588,6 +588,8 @@ export const ja: Catalog = {
 	'region.anyZone': '指定しない（AWS が選択）',
 	'region.failed': 'リージョンを一覧できませんでした: {message}。リージョン名を入力してください。',
 	'choice.hint': '↑/↓: 選択 · Enter: 決定 · Esc: 戻る',
+	'rule.instance.amiNotFound':
+		'{path}: このアカウントには {region} に「{value}」という名前の利用可能なイメージがありません。先にインポートするか（kakehashi image import）、AMI ID または自分のイメージの正確な名前を指定してください。',
 	'rule.instance.typeNotOffered':
 		'{path}: インスタンスタイプ「{value}」は {location} では提供されていません。提供されているもの（例: {examples}）を選んでください。',
 	'rule.subnet.zoneUnknown':
@@ -901,7 +903,8 @@ export const ja: Catalog = {
 	'wizard.help.image':
 		'任意・初回のみ：ベンダーの VHD からアプライアンスの AMI を作成します（インストールガイド 1 章）。インスタンスの手順でその AMI を起動します。',
 	'wizard.image.ask': 'ベンダーの VHD からアプライアンスの AMI を今インポートしますか？',
-	'wizard.image.has': 'このアカウントには自分のイメージ {name}（{imageId}、{date}）が既にあります。インスタンスの手順でそれを使えます。',
+	'wizard.image.has':
+		'このアカウントには自分のイメージ {name}（{imageId}、{date}）が既にあります。インスタンスの手順でそれを使えます。',
 	'wizard.image.none': '{region} にはこのアカウントの vaa* という名前のイメージがまだありません。',
 	'wizard.image.looking': '自分のイメージを探しています…',
 	'wizard.image.yes': 'はい：今インポートする',
@@ -912,16 +915,19 @@ export const ja: Catalog = {
 	'wizard.image.checking': 'ファイルを確認しています…',
 	'wizard.image.vhdOk': '{path}（VHD、{size}）',
 	'wizard.image.required': 'ベンダーの VHD ファイルのパスを入力してください（例：vaa-5.4.9-2.6.vhd）。',
-	'wizard.image.running': 'ctrl+c でウィザードを終了できます。次のインポートはアップロードを中断した所から再開します。',
+	'wizard.image.running':
+		'ctrl+c でウィザードを終了できます。次のインポートはアップロードを中断した所から再開します。',
 	'wizard.image.failed': 'r：再試行（中断した所から再開）· s：この手順を飛ばす · esc：戻る',
 	'wizard.image.next': 'enter：次の手順へ（インスタンスの手順でこの AMI を選べます）',
 	'wizard.question.ami': 'AMI（マイ AMI）',
 	'wizard.ami.auto': '自動：名前が vaa で始まる自分の最新のイメージ（apply 時に決定）',
-	'wizard.ami.none': '{region} にはこのアカウントのイメージがありません。空欄で自動、または AMI ID か名前を入力してください。',
+	'wizard.ami.none':
+		'{region} にはこのアカウントのイメージがありません。空欄で自動、または AMI ID か名前を入力してください。',
 	'wizard.ami.loading': '自分のイメージを読み込んでいます…',
-	'wizard.ami.error': '自分のイメージを一覧できませんでした（{message}）。AMI ID か名前を入力するか、空欄にしてください。',
+	'wizard.ami.error':
+		'自分のイメージを一覧できませんでした（{message}）。AMI ID か名前を入力するか、空欄にしてください。',
 	'rule.instance.amiName':
-		'{path}: 「{value}」は AMI ID（ami-0123456789abcdef0 など）でも AMI 名（英数字と ( ) [ ] 空白 . / - \' @ _ の 3〜128 文字）でもありません。',
+		"{path}: 「{value}」は AMI ID（ami-0123456789abcdef0 など）でも AMI 名（英数字と ( ) [ ] 空白 . / - ' @ _ の 3〜128 文字）でもありません。",
 	'flow.error.noImageNamed':
 		'instance.ami: {region} にはこのアカウントの「{name}」という名前の利用可能なイメージがありません。先にインポートする（kakehashi image import）か、instance.ami に AMI ID か自分のイメージの正確な名前を指定してください。',
 };

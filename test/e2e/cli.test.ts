@@ -120,6 +120,16 @@ describe('bad answers end with exit 2 and a message naming the field and the rul
 			/vpc\.tenancy: unknown key/,
 			/vpc\.tenancy: 不明なキーです/,
 		],
+		[
+			'an AMI name no image of the account has',
+			(text) =>
+				text.replace(
+					'instance: { type: t3.small, name: AMF-VAA }',
+					'instance: { type: t3.small, name: AMF-VAA, ami: vaa-9.9.9 }',
+				),
+			/instance\.ami: this account has no available image named “vaa-9\.9\.9” in ap-northeast-1/,
+			/instance\.ami: このアカウントには ap-northeast-1 に「vaa-9\.9\.9」という名前の利用可能なイメージがありません/,
+		],
 	];
 	it.each(cases)('%s', async (_name, edit, english, japanese) => {
 		const cwd = await tempDir();
