@@ -85,9 +85,9 @@ export const gates: readonly Gate[] = [
 		why: "the customer router's configuration from DescribeVpnConnections (configCommand's switch on the flow)",
 	},
 	{
-		code: 'source/commands/monitor.tsx#monitorCommand.fetchTelemetry',
+		code: 'source/commands/monitor.tsx#fetchAwsView',
 		flows: ['single-aws-vpn'],
-		why: "AWS's tunnel telemetry: fetched only when the state file holds vpn-connection resources",
+		why: "AWS's view of its VPN tunnels (monitor, the wizard's panel): it asks AWS only when the state file holds vpn-connection resources",
 	},
 ];
 
