@@ -1,4 +1,15 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import {
+	ALGORITHM,
+	canonicalHeaderMap,
+	canonicalQuery,
+	dateHeaderAsAmzDate,
+	parseAmzDate,
+	safeDecode,
+	sha256Hex,
+	signingKey,
+	uriEncode,
+} from '../sigv4-core.js';
 import { S3Error } from './errors.js';
 
 /**
@@ -29,8 +40,6 @@ export type S3SignedRequest = {
 };
 
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
-const ALGORITHM = 'AWS4-HMAC-SHA256';
-
 export const PAYLOAD_MODES = [
 	'UNSIGNED-PAYLOAD',
 	'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
@@ -151,7 +160,7 @@ export function verifyS3Signature(
 	const canonical = [
 		request.method.toUpperCase(),
 		canonicalS3Path(request.url),
-		canonicalQuery(request.url),
+		canonicalQuery(queryOf(request.url)),
 		signedHeaders.map((name) => `${name}:${headers.get(name) ?? ''}\n`).join(''),
 		signedHeaders.join(';'),
 		payloadHash,
@@ -190,17 +199,6 @@ export function scopeOf(authorization: string | undefined): { service: string; r
 	return match?.[1] && match[2] ? { region: match[1], service: match[2] } : undefined;
 }
 
-function canonicalHeaderMap(rawHeaders: readonly string[]): Map<string, string> {
-	const map = new Map<string, string>();
-	for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
-		const name = (rawHeaders[index] as string).toLowerCase();
-		const value = (rawHeaders[index + 1] as string).trim().replace(/\s+/g, ' ');
-		const previous = map.get(name);
-		map.set(name, previous === undefined ? value : `${previous},${value}`);
-	}
-	return map;
-}
-
 /** Each segment decoded then URI-encoded once; empty and dot segments kept (S3 keys may hold them). */
 function canonicalS3Path(url: string): string {
 	const queryIndex = url.indexOf('?');
@@ -211,61 +209,7 @@ function canonicalS3Path(url: string): string {
 		.join('/');
 }
 
-function canonicalQuery(url: string): string {
+function queryOf(url: string): string {
 	const queryIndex = url.indexOf('?');
-	if (queryIndex === -1) return '';
-	return url
-		.slice(queryIndex + 1)
-		.split('&')
-		.filter((pair) => pair !== '')
-		.map((pair) => {
-			const equals = pair.indexOf('=');
-			const key = equals === -1 ? pair : pair.slice(0, equals);
-			const value = equals === -1 ? '' : pair.slice(equals + 1);
-			return [uriEncode(safeDecode(key)), uriEncode(safeDecode(value))] as const;
-		})
-		.sort(([keyA, valueA], [keyB, valueB]) =>
-			keyA < keyB ? -1 : keyA > keyB ? 1 : valueA < valueB ? -1 : valueA > valueB ? 1 : 0,
-		)
-		.map(([key, value]) => `${key}=${value}`)
-		.join('&');
-}
-
-function uriEncode(text: string): string {
-	return encodeURIComponent(text).replace(
-		/[!'()*]/g,
-		(char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
-	);
-}
-
-function safeDecode(text: string): string {
-	try {
-		return decodeURIComponent(text);
-	} catch {
-		return text;
-	}
-}
-
-function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-	const kDate = createHmac('sha256', `AWS4${secret}`).update(date, 'utf8').digest();
-	const kRegion = createHmac('sha256', kDate).update(region, 'utf8').digest();
-	const kService = createHmac('sha256', kRegion).update(service, 'utf8').digest();
-	return createHmac('sha256', kService).update('aws4_request', 'utf8').digest();
-}
-
-function sha256Hex(text: string): string {
-	return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-function parseAmzDate(amzDate: string): number | undefined {
-	const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
-	if (!match) return undefined;
-	const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
-	return Date.UTC(year as number, (month as number) - 1, day, hour, minute, second);
-}
-
-function dateHeaderAsAmzDate(date: string | undefined): string | undefined {
-	if (date === undefined) return undefined;
-	const parsed = Date.parse(date);
-	return Number.isNaN(parsed) ? undefined : new Date(parsed).toISOString().replace(/[-:]|\.\d{3}/g, '');
+	return queryIndex === -1 ? '' : url.slice(queryIndex + 1);
 }
