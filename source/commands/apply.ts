@@ -35,6 +35,12 @@ export function stepFailureMessage(t: Translate, error: FlowStepError): string {
 	return lines.join('\n');
 }
 
+/** The lines a router lacks, then y/N: the per-router confirmation of a push (keys already masked). */
+async function confirmRouterChange(io: CommandIo, router: string, diff: readonly string[]): Promise<boolean> {
+	io.stderr.write(`${io.t('apply.configDiff', { router })}\n${diff.join('\n')}\n`);
+	return confirm(io, io.t('apply.confirmPush', { router }));
+}
+
 /** `kakehashi apply`: plan, confirm (unless --yes), apply AWS resources, configure routers, record them. */
 export async function applyCommand(options: ApplyCommandOptions, io: CommandIo): Promise<number> {
 	return translatingStateErrors(io.t, async () => {
@@ -72,6 +78,8 @@ export async function applyCommand(options: ApplyCommandOptions, io: CommandIo):
 					t: io.t,
 					onEvent: print,
 					...(options.saveConfig ? { saveConfig: true } : {}),
+					// without --yes each router's change is shown and confirmed before it is made
+					...(options.yes ? {} : { confirmPush: (router, diff) => confirmRouterChange(io, router, diff) }),
 				});
 			} catch (error) {
 				if (error instanceof FlowStepError) throw new OperationError(stepFailureMessage(io.t, error));

@@ -13,7 +13,11 @@ export type ConfigSession = { run(command: string, options?: { timeoutMs?: numbe
 export type PushResult =
 	| { status: 'unchanged'; lines: number }
 	| { status: 'applied'; lines: number }
+	| { status: 'declined'; missing: string[] }
 	| { status: 'rejected'; line: string; error: string };
+
+/** Asked before anything changes on the router: the generated lines the running config lacks. */
+export type PushConfirmation = (missing: readonly string[]) => Promise<boolean>;
 
 /** AW+ (like IOS) marks a rejected line with `%` at the start of a message line. */
 const errorLine = /^\s*%\s*(.+)$/m;
@@ -26,6 +30,25 @@ export function configBlocks(lines: readonly string[]): { head: string; children
 		else blocks.push({ head: line.trim(), children: [] });
 	}
 	return blocks;
+}
+
+/**
+ * Pure: the generated lines the running configuration lacks, as a diff to show (`+ line`); a block head
+ * is listed (without `+`) above its missing children for context, or with `+` when the block is new.
+ */
+export function missingConfigLines(generated: readonly string[], running: string): string[] {
+	const have = configBlocks(
+		running.split(/\r?\n/).filter((line) => line.trim() !== '' && !line.trim().startsWith('!')),
+	);
+	const diff: string[] = [];
+	for (const block of configBlocks(generated)) {
+		const found = have.find((candidate) => candidate.head === block.head);
+		const children = block.children.filter((child) => !found?.children.includes(child));
+		if (!found) diff.push(`+ ${block.head}`);
+		else if (children.length > 0) diff.push(`  ${block.head}`);
+		for (const child of children) diff.push(`+  ${child}`);
+	}
+	return diff;
 }
 
 /** Pure: is every generated line already in the running configuration, inside the right block? */
@@ -53,9 +76,17 @@ export function cliScript(lines: readonly string[]): string[] {
 	return script;
 }
 
-export async function pushConfig(session: ConfigSession, lines: readonly string[]): Promise<PushResult> {
+export async function pushConfig(
+	session: ConfigSession,
+	lines: readonly string[],
+	confirm?: PushConfirmation,
+): Promise<PushResult> {
 	const running = await session.run('show running-config');
 	if (configMatches(lines, running)) return { status: 'unchanged', lines: lines.length };
+	if (confirm) {
+		const missing = missingConfigLines(lines, running);
+		if (!(await confirm(missing))) return { status: 'declined', missing };
+	}
 	const entered = await session.run('configure terminal');
 	const refused = errorLine.exec(entered);
 	if (refused) return { status: 'rejected', line: 'configure terminal', error: refused[1] ?? entered };

@@ -64,6 +64,11 @@ export type JourneyOptions = {
 	applianceBootTimeoutMs?: number;
 	/** Save each pushed configuration to the startup configuration (`write memory`). */
 	saveConfig?: boolean;
+	/**
+	 * Asked per router before its configuration changes, with the lines it lacks (`+ line`, keys masked);
+	 * false leaves that router as it is. Absent: push without asking (`apply --yes`).
+	 */
+	confirmPush?: (router: string, diff: readonly string[]) => Promise<boolean>;
 	/** How long to wait for the VPN connection to be `available` (the AWS steps normally did). Default 10 minutes. */
 	vpnAvailableTimeoutMs?: number;
 };
@@ -184,9 +189,26 @@ class RouterConfigurator {
 
 	/** Push and report: "already matches — nothing to do", or applied; the first rejected line stops the journey. */
 	async push(target: RouterTarget, session: RouterSession, lines: readonly string[]): Promise<void> {
-		const { t } = this.options;
-		const result = await pushConfig(session, lines);
+		const { t, confirmPush } = this.options;
+		const confirm = confirmPush
+			? (missing: readonly string[]) =>
+					confirmPush(
+						target.name,
+						missing.map((line) => redact(line, this.#secrets)),
+					)
+			: undefined;
+		const result = await pushConfig(session, lines, confirm);
 		this.configured[target.name] = result;
+		if (result.status === 'declined') {
+			this.emit({
+				type: 'step-done',
+				kind: 'router-config',
+				name: target.name,
+				action: 'keep',
+				message: t('apply.configDeclined', { router: target.name }),
+			});
+			return;
+		}
 		if (result.status === 'rejected') {
 			const message = t('apply.configureFailed', {
 				router: target.name,

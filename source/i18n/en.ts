@@ -709,6 +709,10 @@ export const en = {
 	'policy.hint':
 		'Save it (kakehashi policy --flow … --json > policy.json) and attach it as a managed policy: aws iam create-policy --policy-name {name} --policy-document file://policy.json, then aws iam attach-user-policy --user-name kakehashi --policy-arn arn:aws:iam::ACCOUNT-ID:policy/{name} (README: "Least-privilege IAM policy").',
 	// — router configuration of the modes (journey: appliance VPN, multi-tenant, AWS VPN)
+	'apply.configDeclined':
+		'Router {router}: left as it is (you declined the change). Apply it later with apply, or by hand from kakehashi config.',
+	'apply.configDiff': 'Router {router} lacks these lines of its configuration (+ to be added):',
+	'apply.confirmPush': 'Configure router {router} with these lines?',
 	'apply.configSaved': 'Router {router}: configuration saved to the startup configuration (write memory).',
 	'apply.configNotSaved':
 		'Router {router}: the configuration is running but not saved — a reboot (firmware upgrade, AWS maintenance, the appliance’s fail-safe) would lose the tunnels. Save it with `write memory` on the router, or run apply with --save-config.',

@@ -715,6 +715,10 @@ export const ja: Catalog = {
 	'policy.hint':
 		'保存して（kakehashi policy --flow … --json > policy.json）管理ポリシーとして付与します: aws iam create-policy --policy-name {name} --policy-document file://policy.json の後、aws iam attach-user-policy --user-name kakehashi --policy-arn arn:aws:iam::ACCOUNT-ID:policy/{name}（README の「Least-privilege IAM policy」を参照）。',
 	// — router configuration of the modes (journey: appliance VPN, multi-tenant, AWS VPN)
+	'apply.configDeclined':
+		'ルーター {router}: 変更しませんでした（変更を見送りました）。あとで apply するか、kakehashi config の出力を手動で投入してください。',
+	'apply.configDiff': 'ルーター {router} の設定に次の行がありません（+ は追加される行）:',
+	'apply.confirmPush': 'ルーター {router} にこれらの行を設定しますか?',
 	'apply.configSaved': 'ルーター {router}: 設定をスタートアップコンフィグに保存しました（write memory）。',
 	'apply.configNotSaved':
 		'ルーター {router}: 設定は動作中ですが保存されていません — 再起動（ファームウェア更新、AWS のメンテナンス、アプライアンスのフェイルセーフ）でトンネルの設定が失われます。ルーターで `write memory` を実行するか、apply を --save-config 付きで再実行してください。',
