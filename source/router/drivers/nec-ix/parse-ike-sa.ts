@@ -29,6 +29,7 @@ const DOWN_WORDS = /^(?:deleted|deleting|expired|dead|down)$/;
 const ISAKMP_SA_CONFIGURED = /^ISAKMP SA - \d+ configured, \d+ created$/i;
 const LOCAL_REMOTE_ADDRESS = /^(Local|Remote) address is (\S+), port is (\d{1,5})$/i;
 const KEY_IS_VALUE = /^(.+?) is (.+)$/i;
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 const DH_GROUP_LIFETIME = /^([\w-]+)(?:, lifetime is (\d+) seconds)?$/i;
 const LIFETIME_SECONDS = /^(\d+) seconds$/i;
 const NAT_DETECTED = /^NAT (not )?detected\b/i;
@@ -45,6 +46,48 @@ const isKnownLine = knownLines([
 	/^Keepalive\b/i,
 	/^DPD\b/i,
 ]);
+
+/**
+ * KEY_IS_VALUE's match as key and value: the key runs to the first ` is ` (any case) after the line's
+ * first character with something after it. Found by a scan: the lazy expression, and lower-casing every
+ * key, were the slowest steps on big outputs. A line holding a line terminator (which `.` does not
+ * match) is left to the expression.
+ */
+function keyIsValue(trimmed: string): { key: string; value: string } | undefined {
+	if (LINE_TERMINATOR.test(trimmed)) {
+		const match = KEY_IS_VALUE.exec(trimmed);
+		return match ? { key: match[1]!, value: match[2]! } : undefined;
+	}
+	const length = trimmed.length;
+	let space = trimmed.indexOf(' ', 1);
+	while (space >= 0 && space + 4 < length) {
+		if (
+			(trimmed.charCodeAt(space + 1) | 32) === 105 &&
+			(trimmed.charCodeAt(space + 2) | 32) === 115 &&
+			trimmed.charCodeAt(space + 3) === 32
+		)
+			return { key: trimmed.slice(0, space), value: trimmed.slice(space + 4) };
+		space = trimmed.indexOf(' ', space + 1);
+	}
+	return undefined;
+}
+
+/**
+ * `key?.toLowerCase() === wanted` for a lower-case ASCII `wanted`, without making the lower-case string:
+ * ASCII letters in either case, and the Kelvin sign (U+212A), which lower-cases to `k`.
+ */
+function isKey(key: string | undefined, wanted: string): boolean {
+	if (key === undefined || key.length !== wanted.length) return false;
+	for (let index = 0; index < wanted.length; index += 1) {
+		const want = wanted.charCodeAt(index);
+		const code = key.charCodeAt(index);
+		if (code === want) continue;
+		if (want >= 97 && want <= 122 && code === want - 32) continue;
+		if (want === 107 && code === 0x212a) continue;
+		return false;
+	}
+	return true;
+}
 
 function stateOf(text: string): IkeState | undefined {
 	const word = text.trim().toLowerCase();
@@ -121,29 +164,29 @@ export function parseIkeSa(output: string): ParseResult {
 			continue;
 		}
 		pending.lines.push(line);
-		const keyValue = trimmed.includes(' is ') ? KEY_IS_VALUE.exec(trimmed) : null;
-		const key = keyValue?.[1]?.toLowerCase();
-		const value = keyValue?.[2] ?? '';
-		if (key === 'state') {
+		const keyValue = trimmed.includes(' is ') ? keyIsValue(trimmed) : undefined;
+		const key = keyValue?.key;
+		const value = keyValue?.value ?? '';
+		if (isKey(key, 'state')) {
 			const state = stateOf(value);
 			if (state) {
 				pending.sa.state = state;
 				continue;
 			}
-		} else if (key === "responder's cookie") {
+		} else if (isKey(key, "responder's cookie")) {
 			pending.zeroResponderCookie = isZeroHex(value);
 			continue;
-		} else if (key === 'exchange type') {
+		} else if (isKey(key, 'exchange type')) {
 			continue;
-		} else if (key === 'encryption algorithm') {
+		} else if (isKey(key, 'encryption algorithm')) {
 			const encryption = normaliseEncryption(value);
 			if (encryption !== undefined) pending.sa.encryption = encryption;
 			continue;
-		} else if (key === 'hash algorithm') {
+		} else if (isKey(key, 'hash algorithm')) {
 			const integrity = normaliseIntegrity(value);
 			if (integrity !== undefined) pending.sa.integrity = integrity;
 			continue;
-		} else if (key === 'dh group') {
+		} else if (isKey(key, 'dh group')) {
 			const dh = DH_GROUP_LIFETIME.exec(value);
 			if (dh) {
 				const dhGroup = dhGroupNumber(dh[1]);
@@ -152,7 +195,7 @@ export function parseIkeSa(output: string): ParseResult {
 				if (lifetime !== undefined) pending.sa.expiresInSeconds = lifetime;
 				continue;
 			}
-		} else if (key === 'lifetime') {
+		} else if (isKey(key, 'lifetime')) {
 			const lifetime = LIFETIME_SECONDS.exec(value);
 			if (lifetime) {
 				pending.sa.expiresInSeconds = Number(lifetime[1]);
