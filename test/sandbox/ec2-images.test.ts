@@ -295,6 +295,24 @@ describe('image import failures', () => {
 		expect((await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).Snapshots).toEqual([]);
 	});
 
+	test('ImportSnapshot with the same ClientToken answers with the task it started; another token starts another', async () => {
+		const { ec2, s3, iam } = await world();
+		await vmimportRole(iam);
+		await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'notes.vhd', Body: Buffer.alloc(4096, 0x41) }));
+		const request = (ClientToken: string) =>
+			ec2.send(
+				new ImportSnapshotCommand({
+					ClientToken,
+					DiskContainer: { Format: 'VHD', UserBucket: { S3Bucket: BUCKET, S3Key: 'notes.vhd' } },
+				}),
+			);
+		const first = (await request('run-1')).ImportTaskId;
+		expect((await request('run-1')).ImportTaskId).toBe(first);
+		expect((await request('run-2')).ImportTaskId).not.toBe(first);
+		const tasks = (await ec2.send(new DescribeImportSnapshotTasksCommand({}))).ImportSnapshotTasks ?? [];
+		expect(tasks).toHaveLength(2);
+	});
+
 	test('CancelImportTask ends an active task as deleted; a finished one cannot be cancelled', async () => {
 		const { ec2, s3, iam } = await world();
 		await vmimportRole(iam);

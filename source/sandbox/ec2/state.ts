@@ -148,6 +148,8 @@ export type ImportSnapshotTaskRecord = {
 	tags: Tag[];
 	/** Set once the completed task's snapshot was added to the region's snapshots. */
 	snapshotMaterialised?: boolean;
+	/** The ImportSnapshot ClientToken: a repeated request with it answers with this task. */
+	clientToken?: string;
 };
 
 export type InstanceRecord = {

@@ -234,6 +234,19 @@ function imagesUsing(region: RegionState, snapshotId: string): string[] {
 export const snapshotActions: ActionTable = {
 	ImportSnapshot(context) {
 		const { params } = context;
+		// ClientToken: the same token answers with the task it started (AWS's idempotency for VM Import)
+		const clientToken = params.string('ClientToken');
+		if (clientToken !== undefined) {
+			const earlier = Object.values(tasksOf(context.region)).find((task) => task.clientToken === clientToken);
+			if (earlier) {
+				return {
+					description: earlier.description || undefined,
+					importTaskId: earlier.id,
+					snapshotTaskDetail: renderTask(earlier, context.now).snapshotTaskDetail,
+					tagSet: renderTags(earlier.tags),
+				};
+			}
+		}
 		const container = params.struct('DiskContainer');
 		if (!container) throw missingParameter('DiskContainer');
 		if (container.string('Url') !== undefined) {
@@ -296,6 +309,7 @@ export const snapshotActions: ActionTable = {
 			snapshotId: newId('snap', context.random),
 			volumeSizeGiB: check.ok ? Math.max(1, Math.ceil(check.sizeBytes / GiB)) : 0,
 			tags: tags.get('import-snapshot-task') ?? [],
+			...(clientToken !== undefined ? { clientToken } : {}),
 		};
 		tasksOf(context.region)[id] = task;
 		return {
