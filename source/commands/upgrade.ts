@@ -272,17 +272,288 @@ async function pinInState(statePath: string, name: string, key: { type: string; 
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A release file on this machine, checked (`inspectReleaseFile`). */
+export type ReleaseFile = { path: string; file: string; size: number; expectedVersion: string | undefined };
+
+export type ReleaseInspection =
+	| ({ ok: true } & ReleaseFile)
+	| { ok: false; reason: 'missing' | 'vhd' | 'not-iso' | 'name' };
+
+/** Reads the file's ends and applies `checkReleaseFile`: what the command and the panel refuse before connecting. */
+export async function inspectReleaseFile(path: string): Promise<ReleaseInspection> {
+	const fileStat = await stat(path).catch(() => undefined);
+	if (!fileStat?.isFile()) return { ok: false, reason: 'missing' };
+	const file = basename(path);
+	const ends = await readEnds(path, fileStat.size);
+	const check = checkReleaseFile(file, fileStat.size, ends.head, ends.tail);
+	if (!check.ok) return { ok: false, reason: check.reason };
+	return { ok: true, path, file, size: fileStat.size, expectedVersion: releaseVersionOf(file) };
+}
+
+/** What `runUpgrade` is doing, for a progress line (the command) or the panel's dialog. */
+export type UpgradeEvent =
+	| { step: 'copy' | 'verify'; done: number; total: number; startedAt: number }
+	| { step: 'already-there' | 'saved' | 'unsaved-kept' | 'installing' | 'installed' | 'rebooting' }
+	| { step: 'verified'; digest: string }
+	| { step: 'waiting'; seconds: number }
+	| { step: 'checking' };
+
+/** The router read before anything changes: shown before the user confirms. */
+export type PreparedUpgrade = {
+	target: RouterTarget;
+	release: ReleaseFile;
+	previousVersion: string | undefined;
+	/** The running configuration differs from the saved one (the reboot would lose the difference). */
+	unsaved: boolean;
+	/** Closes the connection when the user declines. */
+	cancel(): void;
+	/** Copy, verify, install, reboot, wait, check. `ask` answers the save and install questions. */
+	run(options: UpgradeRunOptions): Promise<UpgradeOutcome>;
+};
+
+export type UpgradeRunOptions = {
+	ask: (question: 'save' | 'install') => Promise<boolean>;
+	onEvent: (event: UpgradeEvent) => void;
+	/** Seconds to wait for SSH after the reboot. */
+	waitSeconds: number;
+};
+
+export type UpgradeOutcome = UpgradeResult & { expectedVersion: string | undefined; versionOk: boolean };
+
+type Translate = CommandIo['t'];
+
+async function openFor(
+	t: Translate,
+	target: RouterTarget,
+	policy: HostKeyPolicy,
+	readyTimeoutMs?: number,
+): Promise<ApplianceConnection> {
+	try {
+		return await ApplianceConnection.open(target, policy, readyTimeoutMs ? { readyTimeoutMs } : {});
+	} catch (error) {
+		const message = describeSessionError(t, target, error);
+		throw Object.assign(new OperationError(message), {
+			hostKey: (error as { code?: string }).code === 'host-key-rejected',
+		});
+	}
+}
+
+/**
+ * Connects and reads the router (version, configurations, flash), refusing when the release does not
+ * fit. The returned `run` does the rest; the command and the live panel both go through here.
+ */
+export async function prepareUpgrade(
+	t: Translate,
+	target: RouterTarget,
+	policy: HostKeyPolicy,
+	release: ReleaseFile,
+): Promise<PreparedUpgrade> {
+	const { file } = release;
+	let connection: ApplianceConnection | undefined = await openFor(t, target, policy);
+	try {
+		const before = parseShowSystem(await connection.command('show system'));
+		const beforeConfig = await connection.command('show running-config');
+		const startupConfig = await connection.command('show startup-config');
+		const existing = parseDir(await connection.command(`dir ${file}`)).find((entry) => entry.name === file);
+		const free = parseFlashFree(await connection.command('show file systems'));
+		const needed = release.size - (existing?.size ?? 0);
+		if (free !== undefined && needed > free) {
+			throw new OperationError(
+				t('upgrade.noSpace', {
+					need: formatBytes(release.size),
+					free: formatBytes(free),
+					router: target.name,
+				}),
+			);
+		}
+		const prepared: PreparedUpgrade = {
+			target,
+			release,
+			previousVersion: before.version,
+			unsaved: normalisedConfig(beforeConfig) !== normalisedConfig(startupConfig),
+			cancel: () => {
+				connection?.close();
+				connection = undefined;
+			},
+			run: async ({ ask, onEvent, waitSeconds }) => {
+				try {
+					if (!connection) throw new OperationError(t('upgrade.cancelled', { file }));
+					const after = await upgradeOver(t, connection, prepared, existing?.size, beforeConfig, {
+						ask,
+						onEvent,
+						waitSeconds,
+						reconnect: async () => {
+							connection = await openFor(t, target, policy, 15_000);
+							return connection;
+						},
+						disconnected: () => {
+							connection = undefined;
+						},
+					});
+					const versionOk =
+						release.expectedVersion === undefined || after.version === release.expectedVersion;
+					return {
+						router: target.name,
+						previousVersion: before.version,
+						version: after.version,
+						file,
+						failSafe: after.failSafe,
+						expectedVersion: release.expectedVersion,
+						versionOk,
+					};
+				} finally {
+					prepared.cancel();
+				}
+			},
+		};
+		return prepared;
+	} catch (error) {
+		connection?.close();
+		throw error;
+	}
+}
+
+async function upgradeOver(
+	t: Translate,
+	connection: ApplianceConnection,
+	prepared: PreparedUpgrade,
+	existingSize: number | undefined,
+	beforeConfig: string,
+	options: UpgradeRunOptions & {
+		reconnect: () => Promise<ApplianceConnection>;
+		disconnected: () => void;
+	},
+): Promise<{ version: string | undefined; failSafe: boolean }> {
+	const { target, release } = prepared;
+	const { file, size } = release;
+	const { onEvent } = options;
+	// copy, unless the same file is already there (same size and digest)
+	const localDigest = await sha256File(release.path);
+	const sftp = await connection.sftp();
+	const remoteDigest = async (): Promise<{ size: number; digest: string }> => {
+		const remote = await new Promise<{ size: number }>((done, fail) =>
+			sftp.stat(file, (error, stats) => (error ? fail(error) : done(stats))),
+		);
+		if (remote.size !== size) return { size: remote.size, digest: '' };
+		const startedAt = Date.now();
+		const digest = await sftpDigest(sftp, file, remote.size, (done) =>
+			onEvent({ step: 'verify', done, total: remote.size, startedAt }),
+		);
+		onEvent({ step: 'verify', done: remote.size, total: remote.size, startedAt });
+		return { size: remote.size, digest };
+	};
+	if (existingSize === size && (await remoteDigest()).digest === localDigest) {
+		onEvent({ step: 'already-there' });
+	} else {
+		const startedAt = Date.now();
+		await new Promise<void>((done, fail) =>
+			sftp.fastPut(
+				release.path,
+				file,
+				{ step: (transferred) => onEvent({ step: 'copy', done: transferred, total: size, startedAt }) },
+				(error) => (error ? fail(error) : done()),
+			),
+		).catch((error: unknown) => {
+			throw new OperationError(
+				t('upgrade.copyFailed', { file, message: error instanceof Error ? error.message : String(error) }),
+			);
+		});
+		onEvent({ step: 'copy', done: size, total: size, startedAt });
+		const remote = await remoteDigest();
+		if (remote.size !== size || remote.digest !== localDigest) {
+			throw new OperationError(
+				t('upgrade.verifyFailed', {
+					file,
+					localSize: size,
+					remoteSize: remote.size,
+					local: localDigest.slice(0, 16),
+					remote: remote.digest.slice(0, 16) || '-',
+				}),
+			);
+		}
+		onEvent({ step: 'verified', digest: localDigest.slice(0, 16) });
+	}
+	sftp.end();
+
+	// unsaved changes would be lost by the reboot
+	if (prepared.unsaved) {
+		if (await options.ask('save')) {
+			const output = await connection.command('write memory');
+			if (/^\s*%/m.test(output)) throw new OperationError(t('upgrade.saveFailed', { output: output.trim() }));
+			onEvent({ step: 'saved' });
+		} else onEvent({ step: 'unsaved-kept' });
+	}
+
+	if (!(await options.ask('install'))) throw new OperationError(t('upgrade.cancelled', { file }));
+	onEvent({ step: 'installing' });
+	const installed = await connection.command(`software-upgrade ${file}`, { answer: 'y', timeoutMs: 600_000 });
+	if (/^\s*%/m.test(installed))
+		throw new OperationError(t('upgrade.installFailed', { file, output: installed.trim() }));
+	onEvent({ step: 'installed' });
+	onEvent({ step: 'rebooting' });
+	const rebootAt = Date.now();
+	await connection.commandThatDisconnects('reboot');
+	options.disconnected();
+
+	// wait for SSH to come back
+	const deadline = Date.now() + options.waitSeconds * 1000;
+	let lastError: unknown;
+	let lastNote = 0;
+	let back: ApplianceConnection;
+	for (;;) {
+		await sleep(1000);
+		try {
+			back = await options.reconnect();
+			break;
+		} catch (error) {
+			if ((error as { hostKey?: boolean }).hostKey) throw error;
+			lastError = error;
+		}
+		if (Date.now() > deadline) {
+			throw new OperationError(
+				t('upgrade.notBack', {
+					router: target.name,
+					seconds: options.waitSeconds,
+					message: lastError instanceof Error ? lastError.message : String(lastError),
+				}),
+			);
+		}
+		if (Date.now() - lastNote > 5000) {
+			lastNote = Date.now();
+			onEvent({ step: 'waiting', seconds: Math.round((Date.now() - rebootAt) / 1000) });
+		}
+	}
+	onEvent({ step: 'checking' });
+	const after = parseShowSystem(await back.command('show system'));
+	const afterConfig = await back.command('show running-config');
+	const backup = parseDir(await back.command('dir default_backup.cfg')).find(
+		(entry) => entry.name === 'default_backup.cfg',
+	);
+	const bootedAt = new Date(Date.now() - (after.uptimeSeconds ?? 0) * 1000);
+	const failSafe = configResetDetected({
+		bootedAt,
+		...(backup ? { backup } : {}),
+		runningConfig: afterConfig,
+		expected: {
+			tunnelDestinations: tunnelDestinations(beforeConfig),
+			hadTunnels: tunnelInterfaces(beforeConfig).length > 0,
+		},
+	});
+	return { version: after.version, failSafe };
+}
+
 export async function upgradeCommand(options: UpgradeCommandOptions, io: CommandIo): Promise<number> {
 	const { t } = io;
 	if (!options.iso) throw new UsageError(t('upgrade.isoRequired'));
-	const isoPath = resolve(io.cwd, options.iso);
-	const fileStat = await stat(isoPath).catch(() => undefined);
-	if (!fileStat?.isFile()) throw new UsageError(t('upgrade.isoMissing', { file: options.iso }));
-	const file = basename(isoPath);
-	const ends = await readEnds(isoPath, fileStat.size);
-	const check = checkReleaseFile(file, fileStat.size, ends.head, ends.tail);
-	if (!check.ok) throw new UsageError(t(`upgrade.isoBad.${check.reason}`, { file: options.iso }));
-	const expectedVersion = releaseVersionOf(file);
+	const inspection = await inspectReleaseFile(resolve(io.cwd, options.iso));
+	if (!inspection.ok) {
+		throw new UsageError(
+			inspection.reason === 'missing'
+				? t('upgrade.isoMissing', { file: options.iso })
+				: t(`upgrade.isoBad.${inspection.reason}`, { file: options.iso }),
+		);
+	}
+	const { file } = inspection;
 	const waitSeconds = options.timeout === undefined ? 900 : Number(options.timeout);
 	if (!Number.isFinite(waitSeconds) || waitSeconds <= 0)
 		throw new UsageError(t('cli.positiveNumber', { flag: '--timeout', value: String(options.timeout) }));
@@ -313,190 +584,85 @@ export async function upgradeCommand(options: UpgradeCommandOptions, io: Command
 			if (!options.host) void pinInState(options.state, target.name, key);
 		},
 	};
-	let connection: ApplianceConnection | undefined;
+	let prepared: PreparedUpgrade | undefined;
 	try {
 		const { record } = await upgradeTarget(options, io);
 		const [target] = resolveTargets([record], await backend.sandboxRouters()) as [RouterTarget];
-		const connectTo = async (readyTimeoutMs?: number) => {
-			try {
-				return await ApplianceConnection.open(target, policy, readyTimeoutMs ? { readyTimeoutMs } : {});
-			} catch (error) {
-				const message = describeSessionError(t, target, error);
-				throw Object.assign(new OperationError(message), {
-					hostKey: (error as { code?: string }).code === 'host-key-rejected',
-				});
-			}
-		};
 		io.stderr.write(
 			`${t('upgrade.connecting', { router: target.name, host: `${target.host}:${target.port}` })}\n`,
 		);
-		connection = await connectTo();
-		const before = parseShowSystem(await connection.command('show system'));
-		const beforeConfig = await connection.command('show running-config');
-		const startupConfig = await connection.command('show startup-config');
-		const existing = parseDir(await connection.command(`dir ${file}`)).find((entry) => entry.name === file);
-		const free = parseFlashFree(await connection.command('show file systems'));
-		io.stderr.write(
-			`${t('upgrade.current', { router: target.name, version: before.version ?? '?', file })}\n`,
-		);
-		if (expectedVersion && before.version === expectedVersion)
-			io.stderr.write(`${t('upgrade.sameVersion', { version: expectedVersion })}\n`);
-		const needed = fileStat.size - (existing?.size ?? 0);
-		if (free !== undefined && needed > free) {
-			throw new OperationError(
-				t('upgrade.noSpace', {
-					need: formatBytes(fileStat.size),
-					free: formatBytes(free),
-					router: target.name,
-				}),
-			);
-		}
-
-		// copy, unless the same file is already there (same size and digest)
-		const localDigest = await sha256File(isoPath);
-		const sftp = await connection.sftp();
-		const remoteDigest = async (): Promise<{ size: number; digest: string }> => {
-			const remote = await new Promise<{ size: number }>((done, fail) =>
-				sftp.stat(file, (error, stats) => (error ? fail(error) : done(stats))),
-			);
-			if (remote.size !== fileStat.size) return { size: remote.size, digest: '' };
-			const progress = byteProgress(io, t('upgrade.verifying'), remote.size);
-			const digest = await sftpDigest(sftp, file, remote.size, progress);
-			progress(remote.size);
-			return { size: remote.size, digest };
-		};
-		if (existing?.size === fileStat.size && (await remoteDigest()).digest === localDigest) {
-			io.stderr.write(`${t('upgrade.alreadyThere', { file })}\n`);
-		} else {
-			const progress = byteProgress(io, t('upgrade.copying', { file }), fileStat.size);
-			await new Promise<void>((done, fail) =>
-				sftp.fastPut(isoPath, file, { step: (transferred) => progress(transferred) }, (error) =>
-					error ? fail(error) : done(),
-				),
-			).catch((error: unknown) => {
-				throw new OperationError(
-					t('upgrade.copyFailed', { file, message: error instanceof Error ? error.message : String(error) }),
+		prepared = await prepareUpgrade(t, target, policy, inspection);
+		const before = prepared.previousVersion;
+		io.stderr.write(`${t('upgrade.current', { router: target.name, version: before ?? '?', file })}\n`);
+		if (inspection.expectedVersion && before === inspection.expectedVersion)
+			io.stderr.write(`${t('upgrade.sameVersion', { version: inspection.expectedVersion })}\n`);
+		const progress: Partial<Record<'copy' | 'verify', (done: number) => void>> = {};
+		const result = await prepared.run({
+			waitSeconds,
+			ask: async (question) => {
+				if (options.yes) return true;
+				if (!interactive) return false;
+				return confirm(
+					io,
+					question === 'save'
+						? t('upgrade.unsavedQuestion')
+						: t('upgrade.confirm', { router: target.name, file }),
 				);
-			});
-			progress(fileStat.size);
-			const remote = await remoteDigest();
-			if (remote.size !== fileStat.size || remote.digest !== localDigest) {
-				throw new OperationError(
-					t('upgrade.verifyFailed', {
-						file,
-						localSize: fileStat.size,
-						remoteSize: remote.size,
-						local: localDigest.slice(0, 16),
-						remote: remote.digest.slice(0, 16) || '-',
-					}),
-				);
-			}
-			io.stderr.write(`${t('upgrade.verified', { file, digest: localDigest.slice(0, 16) })}\n`);
-		}
-		sftp.end();
-
-		// unsaved changes would be lost by the reboot
-		if (normalisedConfig(beforeConfig) !== normalisedConfig(startupConfig)) {
-			const save = options.yes === true || (interactive && (await confirm(io, t('upgrade.unsavedQuestion'))));
-			if (save) {
-				const output = await connection.command('write memory');
-				if (/^\s*%/m.test(output))
-					throw new OperationError(t('upgrade.saveFailed', { output: output.trim() }));
-				io.stderr.write(`${t('upgrade.saved')}\n`);
-			} else io.stderr.write(`${t('upgrade.unsavedKept')}\n`);
-		}
-
-		if (!options.yes) {
-			const go = interactive && (await confirm(io, t('upgrade.confirm', { router: target.name, file })));
-			if (!go) throw new OperationError(t('upgrade.cancelled', { file }));
-		}
-		const installed = await connection.command(`software-upgrade ${file}`, {
-			answer: 'y',
-			timeoutMs: 600_000,
-		});
-		if (/^\s*%/m.test(installed))
-			throw new OperationError(t('upgrade.installFailed', { file, output: installed.trim() }));
-		io.stderr.write(`${t('upgrade.installed', { file })}\n`);
-		io.stderr.write(`${t('upgrade.rebooting', { router: target.name })}\n`);
-		const rebootAt = Date.now();
-		await connection.commandThatDisconnects('reboot');
-		connection = undefined;
-
-		// wait for SSH to come back
-		const deadline = Date.now() + waitSeconds * 1000;
-		let lastError: unknown;
-		let lastNote = 0;
-		for (;;) {
-			await sleep(1000);
-			try {
-				connection = await connectTo(15_000);
-				break;
-			} catch (error) {
-				if ((error as { hostKey?: boolean }).hostKey) throw error;
-				lastError = error;
-			}
-			if (Date.now() > deadline) {
-				throw new OperationError(
-					t('upgrade.notBack', {
-						router: target.name,
-						seconds: waitSeconds,
-						message: lastError instanceof Error ? lastError.message : String(lastError),
-					}),
-				);
-			}
-			if (Date.now() - lastNote > 5000) {
-				lastNote = Date.now();
-				io.stderr.write(
-					`${t('upgrade.waiting', { router: target.name, seconds: Math.round((Date.now() - rebootAt) / 1000) })}\n`,
-				);
-			}
-		}
-		const after = parseShowSystem(await connection.command('show system'));
-		const afterConfig = await connection.command('show running-config');
-		const backup = parseDir(await connection.command('dir default_backup.cfg')).find(
-			(entry) => entry.name === 'default_backup.cfg',
-		);
-		const bootedAt = new Date(Date.now() - (after.uptimeSeconds ?? 0) * 1000);
-		const failSafe = configResetDetected({
-			bootedAt,
-			...(backup ? { backup } : {}),
-			runningConfig: afterConfig,
-			expected: {
-				tunnelDestinations: tunnelDestinations(beforeConfig),
-				hadTunnels: tunnelInterfaces(beforeConfig).length > 0,
+			},
+			onEvent: (event) => {
+				if (event.step === 'copy' || event.step === 'verify') {
+					progress[event.step] ??= byteProgress(
+						io,
+						event.step === 'copy' ? t('upgrade.copying', { file }) : t('upgrade.verifying'),
+						event.total,
+					);
+					progress[event.step]?.(event.done);
+					if (event.step === 'verify' && event.done >= event.total) delete progress.verify;
+					return;
+				}
+				const line =
+					event.step === 'already-there'
+						? t('upgrade.alreadyThere', { file })
+						: event.step === 'verified'
+							? t('upgrade.verified', { file, digest: event.digest })
+							: event.step === 'saved'
+								? t('upgrade.saved')
+								: event.step === 'unsaved-kept'
+									? t('upgrade.unsavedKept')
+									: event.step === 'installed'
+										? t('upgrade.installed', { file })
+										: event.step === 'rebooting'
+											? t('upgrade.rebooting', { router: target.name })
+											: event.step === 'waiting'
+												? t('upgrade.waiting', { router: target.name, seconds: event.seconds })
+												: undefined;
+				if (line) io.stderr.write(`${line}\n`);
 			},
 		});
-		const result: UpgradeResult = {
-			router: target.name,
-			previousVersion: before.version,
-			version: after.version,
-			file,
-			failSafe,
-		};
-		if (failSafe) {
+		if (result.failSafe) {
 			io.stderr.write(
 				`✗ ${t('finding.appliance.failsafe.message')}\n  ${t('finding.appliance.failsafe.hint')}\n`,
 			);
 		}
-		const versionOk = expectedVersion === undefined || after.version === expectedVersion;
-		if (options.json) printJson(io, result);
+		const { expectedVersion, versionOk, ...json } = result;
+		if (options.json) printJson(io, json);
 		else if (versionOk)
 			io.stdout.write(
-				`${t('upgrade.done', { router: target.name, from: before.version ?? '?', to: after.version ?? '?' })}\n`,
+				`${t('upgrade.done', { router: target.name, from: before ?? '?', to: result.version ?? '?' })}\n`,
 			);
 		if (!versionOk) {
 			throw new OperationError(
 				t('upgrade.versionMismatch', {
 					router: target.name,
-					version: after.version ?? '?',
+					version: result.version ?? '?',
 					expected: expectedVersion ?? '?',
 					file,
 				}),
 			);
 		}
-		return failSafe ? 1 : 0;
+		return result.failSafe ? 1 : 0;
 	} finally {
-		connection?.close();
+		prepared?.cancel();
 		await backend.close();
 	}
 }
