@@ -10,7 +10,7 @@ import { render } from 'ink';
 import { Registry } from 'prom-client';
 import { findSecurityGroupById } from '../aws/security-group.js';
 import type { GlobalOptions } from '../cli.js';
-import { findResource, loadState, type RouterRecord, type State, saveState } from '../flow/state.js';
+import { findResource, loadState, type RouterRecord, type State } from '../flow/state.js';
 import {
 	type AwsTunnelFacts,
 	awsTunnelFactsByCustomerAddress,
@@ -20,7 +20,6 @@ import {
 } from '../monitor/aws-telemetry.js';
 import {
 	describeSessionError,
-	type HostKeyPolicy,
 	openRouterSession,
 	type RouterTarget,
 	resolveTargets,
@@ -43,10 +42,9 @@ import type { PanelUiState } from '../ui/hooks/use-panel-keys.js';
 import { I18nProvider } from '../ui/i18n-context.js';
 import { MonitorApp } from '../ui/monitor-app.js';
 import { openBackend } from './backend.js';
-import { confirm } from './confirm.js';
 import { OperationError, UsageError } from './errors.js';
+import { applianceHostKeyPolicy } from './host-key-policy.js';
 import { type CommandIo, printJson } from './io.js';
-import { passphraseAsker } from './passphrase.js';
 
 export type MonitorCommandOptions = GlobalOptions & {
 	host?: string;
@@ -216,15 +214,6 @@ async function targetsFor(
 	return resolveTargets(records, await sandboxRouters());
 }
 
-async function pinInState(statePath: string, name: string, key: { type: string; fingerprint: string }) {
-	const state = await loadState(statePath);
-	if (!state) return;
-	state.routers = state.routers.map((router) =>
-		router.name === name && !router.hostKey ? { ...router, hostKey: key } : router,
-	);
-	await saveState(statePath, state);
-}
-
 /** `kakehashi monitor`: the live panel, or one poll as JSON with `--once --json`. */
 export async function monitorCommand(options: MonitorCommandOptions, io: CommandIo): Promise<number> {
 	const vendor = options.vendor ?? 'awplus';
@@ -243,26 +232,7 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 		{ region: state?.region },
 	);
 	const interactive = !options.once && !options.json;
-	const askPassphrase = passphraseAsker(io);
-	const policy: HostKeyPolicy = {
-		knownHostsFile: options.knownHosts,
-		acceptNew: options.acceptNewHostKey,
-		passphrase: (target, privateKey) => askPassphrase(target.identity ?? target.name, privateKey),
-		confirmUnknown: interactive
-			? (key, target) =>
-					confirm(
-						io,
-						io.t('monitor.trustHostKey', {
-							host: `${target.host}:${target.port}`,
-							type: key.type,
-							fingerprint: key.fingerprint,
-						}),
-					)
-			: undefined,
-		onPinned: (target, key) => {
-			if (!options.host) void pinInState(options.state, target.name, key);
-		},
-	};
+	const policy = applianceHostKeyPolicy(options, io, interactive);
 	// the appliance's security group, for "no IKE SA and UDP 500/4500 not allowed from that peer"
 	const groupId = state ? findResource(state, 'security-group')?.id : undefined;
 	const fetchRules = async (): Promise<SecurityGroupRuleInput[] | undefined> => {

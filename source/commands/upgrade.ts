@@ -16,7 +16,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import type { GlobalOptions } from '../cli.js';
-import { loadState, type RouterRecord, saveState } from '../flow/state.js';
+import { loadState, type RouterRecord } from '../flow/state.js';
 import {
 	describeSessionError,
 	type HostKeyPolicy,
@@ -38,8 +38,8 @@ import { ApplianceConnection } from './appliance-ssh.js';
 import { openBackend } from './backend.js';
 import { confirm } from './confirm.js';
 import { OperationError, UsageError } from './errors.js';
+import { applianceHostKeyPolicy } from './host-key-policy.js';
 import { type CommandIo, printJson } from './io.js';
-import { passphraseAsker } from './passphrase.js';
 
 export type UpgradeCommandOptions = GlobalOptions & {
 	iso?: string;
@@ -259,15 +259,6 @@ async function upgradeTarget(
 	if (record.vendor !== 'awplus')
 		throw new UsageError(io.t('upgrade.notAwplus', { router: record.name, vendor: record.vendor }));
 	return { record, fromState: true };
-}
-
-async function pinInState(statePath: string, name: string, key: { type: string; fingerprint: string }) {
-	const state = await loadState(statePath);
-	if (!state) return;
-	state.routers = state.routers.map((router) =>
-		router.name === name && !router.hostKey ? { ...router, hostKey: key } : router,
-	);
-	await saveState(statePath, state);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -564,26 +555,7 @@ export async function upgradeCommand(options: UpgradeCommandOptions, io: Command
 		{ region: state?.region },
 	);
 	const interactive = !options.json && !options.yes;
-	const askPassphrase = passphraseAsker(io);
-	const policy: HostKeyPolicy = {
-		knownHostsFile: options.knownHosts,
-		acceptNew: options.acceptNewHostKey,
-		passphrase: (target, privateKey) => askPassphrase(target.identity ?? target.name, privateKey),
-		confirmUnknown: interactive
-			? (key, target) =>
-					confirm(
-						io,
-						t('monitor.trustHostKey', {
-							host: `${target.host}:${target.port}`,
-							type: key.type,
-							fingerprint: key.fingerprint,
-						}),
-					)
-			: undefined,
-		onPinned: (target, key) => {
-			if (!options.host) void pinInState(options.state, target.name, key);
-		},
-	};
+	const policy = applianceHostKeyPolicy(options, io, interactive);
 	let prepared: PreparedUpgrade | undefined;
 	try {
 		const { record } = await upgradeTarget(options, io);
