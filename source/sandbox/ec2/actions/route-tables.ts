@@ -89,6 +89,25 @@ function destinationCidr(context: ActionContext): string {
 	return cidr.toCidrString();
 }
 
+/** The table's route to `destination`, which ReplaceRoute / DeleteRoute may change (not the local route). */
+function existingRoute(
+	table: RouteTableRecord,
+	destination: string,
+	verb: 'replace' | 'remove',
+): RouteRecord {
+	const route = table.routes.find((candidate) => candidate.destinationCidrBlock === destination);
+	if (!route) {
+		throw new Ec2Error(
+			'InvalidRoute.NotFound',
+			`no route with destination-cidr-block ${destination} in route table ${table.id}`,
+		);
+	}
+	if (route.gatewayId === 'local') {
+		throw invalidParameterValue(`cannot ${verb} local route ${destination} in route table ${table.id}`);
+	}
+	return route;
+}
+
 const UNMODELLED_TARGETS: readonly [parameter: string, code: string, noun: string][] = [
 	['NatGatewayId', 'InvalidNatGatewayID.NotFound', 'natGateway'],
 	['TransitGatewayId', 'InvalidTransitGatewayID.NotFound', 'transitGateway'],
@@ -210,16 +229,7 @@ export const routeTableActions: ActionTable = {
 	ReplaceRoute(context) {
 		const table = find.routeTable(context, context.params.required('RouteTableId', 'routeTableId'));
 		const destination = destinationCidr(context);
-		const route = table.routes.find((candidate) => candidate.destinationCidrBlock === destination);
-		if (!route) {
-			throw new Ec2Error(
-				'InvalidRoute.NotFound',
-				`no route with destination-cidr-block ${destination} in route table ${table.id}`,
-			);
-		}
-		if (route.gatewayId === 'local') {
-			throw invalidParameterValue(`cannot replace local route ${destination} in route table ${table.id}`);
-		}
+		const route = existingRoute(table, destination, 'replace');
 		route.gatewayId = routeTarget(context, table);
 		route.origin = 'CreateRoute';
 		return { return: true };
@@ -228,16 +238,7 @@ export const routeTableActions: ActionTable = {
 	DeleteRoute(context) {
 		const table = find.routeTable(context, context.params.required('RouteTableId', 'routeTableId'));
 		const destination = destinationCidr(context);
-		const route = table.routes.find((candidate) => candidate.destinationCidrBlock === destination);
-		if (!route) {
-			throw new Ec2Error(
-				'InvalidRoute.NotFound',
-				`no route with destination-cidr-block ${destination} in route table ${table.id}`,
-			);
-		}
-		if (route.gatewayId === 'local') {
-			throw invalidParameterValue(`cannot remove local route ${destination} in route table ${table.id}`);
-		}
+		const route = existingRoute(table, destination, 'remove');
 		table.routes = table.routes.filter((candidate) => candidate !== route);
 		return { return: true };
 	},
