@@ -236,8 +236,7 @@ export async function enableRoutePropagation(
 	vpnGatewayId: string,
 	options: CallOptions = {},
 ): Promise<boolean> {
-	const table = await findRouteTableById(ec2, routeTableId, options);
-	if (table?.PropagatingVgws?.some((item) => item.GatewayId === vpnGatewayId)) return false;
+	if (await propagatesRoutes(ec2, routeTableId, vpnGatewayId, options)) return false;
 	await ec2.send(
 		new EnableVgwRoutePropagationCommand({ RouteTableId: routeTableId, GatewayId: vpnGatewayId }),
 		{ abortSignal: options.signal },
