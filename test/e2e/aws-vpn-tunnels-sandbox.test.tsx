@@ -1,19 +1,13 @@
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { GlobalOptions } from '../../source/cli.js';
-import { openBackend } from '../../source/commands/backend.js';
-import { monitorContextsFromState } from '../../source/commands/monitor.js';
-import { loadState } from '../../source/flow/state.js';
-import { openRouterSession, resolveTargets } from '../../source/monitor/connect.js';
 import { RouterPoller } from '../../source/monitor/poller.js';
 import { RouterMonitor } from '../../source/monitor/router-monitor.js';
-import { driverFor } from '../../source/router/drivers/index.js';
-import { startSandbox } from '../../source/sandbox/index.js';
 import { I18nProvider } from '../../source/ui/i18n-context.js';
 import { MonitorApp } from '../../source/ui/monitor-app.js';
 import { eventually } from '../ui/panel-fakes.js';
 import { kakehashi, root, tempDir } from './cli-helpers.js';
+import { applyAndOpenRouter } from './sandbox-journey.js';
 
 /**
  * The joined tunnel rows of the two non-appliance-only modes, end to end: each AWS tunnel one row keyed
@@ -121,42 +115,11 @@ describe('monitor --once --json: tunnel rows per mode on the built-in sandbox', 
 
 describe('the live panel on single-aws-vpn', () => {
 	it('shows both AWS tunnels as rows with BGP established and AWS UP, no neighbour left over', async () => {
-		const cwd = await tempDir();
-		const sandbox = await startSandbox({
-			dir: join(cwd, 'sb'),
-			timings: { instanceRunningMs: 300 },
-			negotiationMs: 200,
-		});
-		onTestFinished(() => sandbox.close());
-		const apply = await kakehashi(
-			['apply', '--answers', awsVpn, '--endpoint-url', sandbox.endpoint, '--yes', '--json'],
-			{ cwd },
-		);
-		expect(apply.exitCode, apply.stderr).toBe(0);
-
-		// the context exactly as `kakehashi monitor` builds it: the state file, then AWS's answer
-		const statePath = join(cwd, 'kakehashi.state.json');
-		const state = await loadState(statePath);
-		if (!state) throw new Error('no state file');
-		const backend = await openBackend({ endpointUrl: sandbox.endpoint, state: statePath } as GlobalOptions, {
-			region: state.region,
-		});
-		onTestFinished(() => backend.close());
-		const [target] = resolveTargets(
-			state.routers.filter((router) => router.name === 'site'),
-			sandbox.routers(),
-		);
-		if (!target) throw new Error('site router not resolved');
-		const context = (await monitorContextsFromState(state, backend.ec2))(target);
+		const { target, context, driver, session } = await applyAndOpenRouter(awsVpn, 'site');
 		const tunnels = context.tunnels;
 		expect(tunnels?.tunnels?.map((tunnel) => tunnel.name)).toEqual(['169.254.10.0/30', '169.254.11.0/30']);
 		expect(context.awsTelemetry?.map((tunnel) => tunnel.status)).toEqual(['UP', 'UP']);
 
-		const driver = driverFor('awplus');
-		if (!driver) throw new Error('awplus driver missing');
-		const session = await openRouterSession(target, driver, { knownHostsFile: join(cwd, 'known_hosts') });
-		onTestFinished(() => session.close());
-		session.connect().catch(() => {});
 		const poller = new RouterPoller(
 			session,
 			driver,

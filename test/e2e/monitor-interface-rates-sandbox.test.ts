@@ -1,15 +1,8 @@
-import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { GlobalOptions } from '../../source/cli.js';
-import { openBackend } from '../../source/commands/backend.js';
-import { monitorContextsFromState } from '../../source/commands/monitor.js';
-import { loadState } from '../../source/flow/state.js';
-import { openRouterSession, resolveTargets } from '../../source/monitor/connect.js';
 import { RouterPoller } from '../../source/monitor/poller.js';
 import { RouterMonitor } from '../../source/monitor/router-monitor.js';
-import { driverFor } from '../../source/router/drivers/index.js';
-import { startSandbox } from '../../source/sandbox/index.js';
-import { exampleAnswers, kakehashi, tempDir } from './cli-helpers.js';
+import { exampleAnswers } from './cli-helpers.js';
+import { applyAndOpenRouter } from './sandbox-journey.js';
 
 /** Poll until `check` passes (the tunnel negotiates in the simulated world meanwhile). */
 async function pollUntil(poll: () => Promise<unknown>, check: () => void, timeoutMs: number): Promise<void> {
@@ -33,38 +26,7 @@ async function pollUntil(poll: () => Promise<unknown>, check: () => void, timeou
  */
 describe('the appliance tunnel row has traffic rates (counters from show interface)', () => {
 	it('single-appliance on the sandbox: two polls give a non-empty in/out rate on the appliance row', async () => {
-		const cwd = await tempDir();
-		const sandbox = await startSandbox({
-			dir: join(cwd, 'sb'),
-			timings: { instanceRunningMs: 300 },
-			negotiationMs: 200,
-		});
-		onTestFinished(() => sandbox.close());
-		const apply = await kakehashi(
-			['apply', '--answers', exampleAnswers, '--endpoint-url', sandbox.endpoint, '--yes', '--json'],
-			{ cwd },
-		);
-		expect(apply.exitCode, apply.stderr).toBe(0);
-
-		const statePath = join(cwd, 'kakehashi.state.json');
-		const state = await loadState(statePath);
-		if (!state) throw new Error('no state file');
-		const backend = await openBackend({ endpointUrl: sandbox.endpoint, state: statePath } as GlobalOptions, {
-			region: state.region,
-		});
-		onTestFinished(() => backend.close());
-		const [target] = resolveTargets(
-			state.routers.filter((router) => router.name === 'AMF-VAA'),
-			sandbox.routers(),
-		);
-		if (!target) throw new Error('appliance not resolved');
-		const context = (await monitorContextsFromState(state, backend.ec2))(target);
-
-		const driver = driverFor('awplus');
-		if (!driver) throw new Error('awplus driver missing');
-		const session = await openRouterSession(target, driver, { knownHostsFile: join(cwd, 'known_hosts') });
-		onTestFinished(() => session.close());
-		session.connect().catch(() => {});
+		const { target, context, driver, session } = await applyAndOpenRouter(exampleAnswers, 'AMF-VAA');
 		// polled by hand (no interval): each pollOnce is one poll
 		const poller = new RouterPoller(
 			session,
