@@ -7,38 +7,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandIo } from '../../source/commands/io.js';
 import { monitorCommand } from '../../source/commands/monitor.js';
 import { createTranslator } from '../../source/i18n/index.js';
-import { openRouterSession, resolveTargets } from '../../source/monitor/connect.js';
 import { RouterPoller } from '../../source/monitor/poller.js';
 import { RouterMonitor } from '../../source/monitor/router-monitor.js';
-import { driverFor } from '../../source/router/drivers/index.js';
 import type { StatusSnapshot } from '../../source/router/model.js';
-import { SANDBOX_SITE_PUBLIC_IP, type Sandbox, startSandbox } from '../../source/sandbox/index.js';
+import type { Sandbox } from '../../source/sandbox/index.js';
 import { I18nProvider } from '../../source/ui/i18n-context.js';
 import { MonitorApp } from '../../source/ui/monitor-app.js';
 import { eventually } from '../ui/panel-fakes.js';
-
-const PSK = 'abcdefghijklmnopqrstuvwxyz1234';
-const farIp = '10.0.0.5';
-const siteConfig = [
-	`crypto isakmp key ${PSK} hostname vaa0`,
-	'interface tunnel0',
-	' tunnel source ppp0',
-	` tunnel destination ${farIp}`,
-	' tunnel remote name vaa0',
-	' tunnel mode ipsec ipv4',
-	' tunnel protection ipsec',
-	' ip address 172.16.0.2/30',
-];
-const farConfig = [
-	`crypto isakmp key ${PSK} address ${SANDBOX_SITE_PUBLIC_IP}`,
-	'interface tunnel0',
-	' tunnel source eth0',
-	` tunnel destination ${SANDBOX_SITE_PUBLIC_IP}`,
-	' tunnel local name vaa0',
-	' tunnel mode ipsec ipv4',
-	' tunnel protection ipsec',
-	' ip address 172.16.0.1/30',
-];
+import { FAR_IP, openSiteSession, startSiteFarSandbox } from './sandbox-journey.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -49,15 +25,10 @@ afterEach(async () => {
 async function sandboxWithTunnel(): Promise<{ dir: string; sandbox: Sandbox }> {
 	const dir = await mkdtemp(join(tmpdir(), 'kakehashi-failsafe-'));
 	cleanup.push(() => rm(dir, { recursive: true, force: true }));
-	const sandbox = await startSandbox({
-		dir: join(dir, 'sandbox'),
-		negotiationMs: 200,
+	const sandbox = await startSiteFarSandbox(dir, cleanup, {
+		bgp: false,
 		systemTimings: { rebootDownMs: 300 },
 	});
-	cleanup.push(() => sandbox.close());
-	sandbox.world.removeRouter('site');
-	sandbox.world.addRouter({ name: 'site', publicIp: SANDBOX_SITE_PUBLIC_IP, config: siteConfig });
-	sandbox.world.addRouter({ name: 'far', publicIp: farIp, privateIp: '172.30.0.5', config: farConfig });
 	return { dir, sandbox };
 }
 
@@ -115,16 +86,7 @@ describe('fail-safe detection against the sandbox appliance (install-guide 8)', 
 
 	it('the live panel notices the reboot and shows the finding', async () => {
 		const { dir, sandbox } = await sandboxWithTunnel();
-		const driver = driverFor('awplus');
-		if (!driver) throw new Error('awplus driver missing');
-		const [target] = resolveTargets(
-			[{ name: 'site', host: SANDBOX_SITE_PUBLIC_IP, port: 22, user: 'manager', vendor: 'awplus' }],
-			sandbox.routers(),
-		);
-		if (!target) throw new Error('site router not resolved');
-		const session = await openRouterSession(target, driver, { knownHostsFile: join(dir, 'known_hosts') });
-		cleanup.push(() => session.close());
-		session.connect().catch(() => {});
+		const { driver, target, session } = await openSiteSession(sandbox, dir, cleanup);
 		const poller = new RouterPoller(
 			session,
 			driver,
@@ -132,8 +94,8 @@ describe('fail-safe detection against the sandbox appliance (install-guide 8)', 
 			{ intervalMs: 300, commandTimeoutMs: 3000 },
 		);
 		const monitor = new RouterMonitor(poller, {
-			context: { tunnels: { tunnels: [{ name: 'far', peerOutsideIp: farIp }] } },
-			failSafe: { runner: session, expectedTunnelDestinations: [farIp] },
+			context: { tunnels: { tunnels: [{ name: 'far', peerOutsideIp: FAR_IP }] } },
+			failSafe: { runner: session, expectedTunnelDestinations: [FAR_IP] },
 		});
 		cleanup.push(async () => monitor.stop());
 		poller.start();

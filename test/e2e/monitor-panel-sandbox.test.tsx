@@ -3,45 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openRouterSession, resolveTargets } from '../../source/monitor/connect.js';
 import { RouterPoller } from '../../source/monitor/poller.js';
 import { RouterMonitor } from '../../source/monitor/router-monitor.js';
-import { driverFor } from '../../source/router/drivers/index.js';
-import type { RouterSession } from '../../source/router/session.js';
-import { SANDBOX_SITE_PUBLIC_IP, type Sandbox, startSandbox } from '../../source/sandbox/index.js';
+import { SANDBOX_SITE_PUBLIC_IP, type Sandbox } from '../../source/sandbox/index.js';
 import { I18nProvider } from '../../source/ui/i18n-context.js';
 import { MonitorApp } from '../../source/ui/monitor-app.js';
 import { eventually } from '../ui/panel-fakes.js';
-
-// install-guide 5a between the sandbox's site router and a far end living only in the simulated world
-const PSK = 'abcdefghijklmnopqrstuvwxyz1234';
-const farIp = '10.0.0.5';
-const siteConfig = [
-	`crypto isakmp key ${PSK} hostname vaa0`,
-	'interface tunnel0',
-	' tunnel source ppp0',
-	` tunnel destination ${farIp}`,
-	' tunnel remote name vaa0',
-	' tunnel mode ipsec ipv4',
-	' tunnel protection ipsec',
-	' ip address 172.16.0.2/30',
-	'router bgp 65001',
-	' neighbor 172.16.0.1 remote-as 65000',
-	' network 192.168.1.0/24',
-];
-const farConfig = [
-	`crypto isakmp key ${PSK} address ${SANDBOX_SITE_PUBLIC_IP}`,
-	'interface tunnel0',
-	' tunnel source eth0',
-	` tunnel destination ${SANDBOX_SITE_PUBLIC_IP}`,
-	' tunnel local name vaa0',
-	' tunnel mode ipsec ipv4',
-	' tunnel protection ipsec',
-	' ip address 172.16.0.1/30',
-	'router bgp 65000',
-	' neighbor 172.16.0.2 remote-as 65001',
-	' network 172.30.0.0/24',
-];
+import { FAR_IP, openSiteSession, startSiteFarSandbox } from './sandbox-journey.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -52,24 +20,9 @@ afterEach(async () => {
 async function watchSite(): Promise<{ sandbox: Sandbox; app: ReturnType<typeof render> }> {
 	const dir = await mkdtemp(join(tmpdir(), 'kakehashi-panel-'));
 	cleanup.push(() => rm(dir, { recursive: true, force: true }));
-	const sandbox = await startSandbox({ dir: join(dir, 'sandbox'), negotiationMs: 200 });
-	cleanup.push(() => sandbox.close());
-	sandbox.world.removeRouter('site');
-	sandbox.world.addRouter({ name: 'site', publicIp: SANDBOX_SITE_PUBLIC_IP, config: siteConfig });
-	sandbox.world.addRouter({ name: 'far', publicIp: farIp, privateIp: '172.30.0.5', config: farConfig });
-
-	const driver = driverFor('awplus');
-	if (!driver) throw new Error('awplus driver missing');
-	const [target] = resolveTargets(
-		[{ name: 'site', host: SANDBOX_SITE_PUBLIC_IP, port: 22, user: 'manager', vendor: 'awplus' }],
-		sandbox.routers(),
-	);
-	if (!target) throw new Error('site router not resolved');
-	const session: RouterSession = await openRouterSession(target, driver, {
-		knownHostsFile: join(dir, 'known_hosts'),
-	});
-	cleanup.push(() => session.close());
-	session.connect().catch(() => {});
+	// install-guide 5a between the sandbox's site router and a far end living only in the simulated world
+	const sandbox = await startSiteFarSandbox(dir, cleanup, { bgp: true });
+	const { driver, target, session } = await openSiteSession(sandbox, dir, cleanup);
 	const poller = new RouterPoller(
 		session,
 		driver,
@@ -77,7 +30,7 @@ async function watchSite(): Promise<{ sandbox: Sandbox; app: ReturnType<typeof r
 		{ intervalMs: 300, commandTimeoutMs: 2000 },
 	);
 	const monitor = new RouterMonitor(poller, {
-		context: { tunnels: { tunnels: [{ name: 'far', peerOutsideIp: farIp, bgpNeighbor: '172.16.0.1' }] } },
+		context: { tunnels: { tunnels: [{ name: 'far', peerOutsideIp: FAR_IP, bgpNeighbor: '172.16.0.1' }] } },
 	});
 	cleanup.push(async () => monitor.stop());
 	poller.start();
