@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import {
 	CreateSubnetCommand,
 	CreateVpcCommand,
@@ -13,37 +12,16 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { backupCommand, backupImageName, backupSource } from '../../source/commands/backup.js';
 import { UsageError } from '../../source/commands/errors.js';
-import type { CommandIo } from '../../source/commands/io.js';
 import { newState, saveState } from '../../source/flow/state.js';
-import { createTranslator } from '../../source/i18n/index.js';
 import { SANDBOX_CREDENTIALS, SANDBOX_IMAGE } from '../../source/sandbox/ec2/index.js';
 import { startSandbox } from '../../source/sandbox/index.js';
+import { captureIo } from './sandbox-journey.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
 	for (const step of cleanup.reverse()) await step().catch(() => {});
 	cleanup = [];
 });
-
-function captureIo(cwd: string, lang: 'en' | 'ja'): { io: CommandIo; out: () => string; err: () => string } {
-	const stdout = new PassThrough();
-	const stderr = new PassThrough();
-	let out = '';
-	let err = '';
-	stdout.on('data', (chunk) => {
-		out += chunk.toString();
-	});
-	stderr.on('data', (chunk) => {
-		err += chunk.toString();
-	});
-	const stdin = new PassThrough();
-	stdin.end();
-	return {
-		io: { stdout, stderr, stdin, t: createTranslator(lang), lang, env: {}, cwd },
-		out: () => out,
-		err: () => err,
-	};
-}
 
 describe('backup image names and source (pure)', () => {
 	it('dates the name in UTC and keeps it within AMI name rules', () => {

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { expect, onTestFinished } from 'vitest';
 import type { GlobalOptions } from '../../source/cli.js';
 import { openBackend } from '../../source/commands/backend.js';
+import type { CommandIo } from '../../source/commands/io.js';
 import { monitorContextsFromState } from '../../source/commands/monitor.js';
 import { loadState } from '../../source/flow/state.js';
+import { createTranslator } from '../../source/i18n/index.js';
 import { openRouterSession, type RouterTarget, resolveTargets } from '../../source/monitor/connect.js';
 import type { MonitorContext } from '../../source/monitor/router-monitor.js';
 import type { RouterDriver } from '../../source/router/driver.js';
@@ -146,4 +149,28 @@ export async function openSiteSession(
 	cleanup.push(() => session.close());
 	session.connect().catch(() => {});
 	return { driver, target, session };
+}
+
+/** A CommandIo writing to buffers (stdin empty and closed), for calling a command function in-process. */
+export function captureIo(
+	cwd: string,
+	lang: 'en' | 'ja' = 'en',
+): { io: CommandIo; out: () => string; err: () => string } {
+	const stdout = new PassThrough();
+	const stderr = new PassThrough();
+	let out = '';
+	let err = '';
+	stdout.on('data', (chunk) => {
+		out += chunk.toString();
+	});
+	stderr.on('data', (chunk) => {
+		err += chunk.toString();
+	});
+	const stdin = new PassThrough();
+	stdin.end();
+	return {
+		io: { stdout, stderr, stdin, t: createTranslator(lang), lang, env: {}, cwd },
+		out: () => out,
+		err: () => err,
+	};
 }

@@ -3,49 +3,24 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import type { SFTPWrapper } from 'ssh2';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../source/commands/errors.js';
-import type { CommandIo } from '../../source/commands/io.js';
 import {
 	checkReleaseFile,
 	releaseVersionOf,
 	sftpDigest,
 	upgradeCommand,
 } from '../../source/commands/upgrade.js';
-import { createTranslator } from '../../source/i18n/index.js';
 import { SANDBOX_SITE_PUBLIC_IP, type Sandbox, startSandbox } from '../../source/sandbox/index.js';
+import { captureIo } from './sandbox-journey.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
 	for (const step of cleanup.reverse()) await step().catch(() => {});
 	cleanup = [];
 });
-
-function captureIo(
-	cwd: string,
-	lang: 'en' | 'ja' = 'en',
-): { io: CommandIo; out: () => string; err: () => string } {
-	const stdout = new PassThrough();
-	const stderr = new PassThrough();
-	let out = '';
-	let err = '';
-	stdout.on('data', (chunk) => {
-		out += chunk.toString();
-	});
-	stderr.on('data', (chunk) => {
-		err += chunk.toString();
-	});
-	const stdin = new PassThrough();
-	stdin.end();
-	return {
-		io: { stdout, stderr, stdin, t: createTranslator(lang), lang, env: {}, cwd },
-		out: () => out,
-		err: () => err,
-	};
-}
 
 function iso(size = 1024 * 1024): Buffer {
 	const data = Buffer.alloc(size);
