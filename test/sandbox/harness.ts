@@ -6,25 +6,31 @@
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { expect, onTestFinished } from 'vitest';
 import {
+	type Ec2Sandbox,
 	type Ec2SandboxOptions,
 	SANDBOX_CREDENTIALS,
 	startEc2Sandbox,
 } from '../../source/sandbox/ec2/index.js';
+
+/** Start a sandbox on a free port; it is closed when the test finishes. */
+export async function startTestSandbox(options: Ec2SandboxOptions = {}): Promise<Ec2Sandbox> {
+	const started = await startEc2Sandbox(options);
+	onTestFinished(() => started.close());
+	return started;
+}
+
+/** What every SDK client of the sandbox is given: its endpoint, its credentials, and no retries. */
+export function sandboxClientConfig(endpoint: string, region: string) {
+	return { endpoint, region, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 };
+}
 
 /** Start a sandbox and an EC2 client for it; both are closed when the test finishes. */
 export async function sandboxWithClient(
 	options: Ec2SandboxOptions = {},
 	client: Partial<EC2ClientConfig> = {},
 ) {
-	const started = await startEc2Sandbox(options);
-	onTestFinished(() => started.close());
-	const ec2 = new EC2Client({
-		endpoint: started.endpoint,
-		region: 'ap-northeast-1',
-		credentials: SANDBOX_CREDENTIALS,
-		maxAttempts: 1,
-		...client,
-	});
+	const started = await startTestSandbox(options);
+	const ec2 = new EC2Client({ ...sandboxClientConfig(started.endpoint, 'ap-northeast-1'), ...client });
 	onTestFinished(() => ec2.destroy());
 	return { sandbox: started, ec2 };
 }

@@ -12,12 +12,8 @@ import {
 } from '@aws-sdk/client-iam';
 import { XMLParser } from 'fast-xml-parser';
 import { expect, onTestFinished, test } from 'vitest';
-import {
-	type Ec2SandboxOptions,
-	SANDBOX_CREDENTIALS,
-	startEc2Sandbox,
-} from '../../source/sandbox/ec2/index.js';
-import { expectAwsError } from './harness.js';
+import type { Ec2SandboxOptions } from '../../source/sandbox/ec2/index.js';
+import { expectAwsError, sandboxClientConfig, startTestSandbox } from './harness.js';
 
 const TRUST = JSON.stringify({
 	Version: '2012-10-17',
@@ -43,14 +39,8 @@ const BUCKET_POLICY = JSON.stringify({
 });
 
 async function iamSandbox(options: Ec2SandboxOptions = {}) {
-	const sandbox = await startEc2Sandbox(options);
-	onTestFinished(() => sandbox.close());
-	const iam = new IAMClient({
-		endpoint: sandbox.endpoint,
-		region: 'us-east-1',
-		credentials: SANDBOX_CREDENTIALS,
-		maxAttempts: 1,
-	});
+	const sandbox = await startTestSandbox(options);
+	const iam = new IAMClient(sandboxClientConfig(sandbox.endpoint, 'us-east-1'));
 	onTestFinished(() => iam.destroy());
 	return { sandbox, iam };
 }

@@ -24,33 +24,22 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import {
-	type Ec2SandboxOptions,
-	SANDBOX_CREDENTIALS,
-	startEc2Sandbox,
-} from '../../source/sandbox/ec2/index.js';
+import { type Ec2SandboxOptions, SANDBOX_CREDENTIALS } from '../../source/sandbox/ec2/index.js';
 import { parseRange } from '../../source/sandbox/s3/service.js';
-import { expectAwsError, failure } from './harness.js';
+import { expectAwsError, failure, sandboxClientConfig, startTestSandbox } from './harness.js';
 
 const REGION = 'ap-northeast-1';
 const MiB = 1024 * 1024;
 
 async function s3Sandbox(options: Ec2SandboxOptions = {}, region = REGION) {
-	const sandbox = await startEc2Sandbox(options);
-	onTestFinished(() => sandbox.close());
+	const sandbox = await startTestSandbox(options);
 	const s3 = client(sandbox.endpoint, region);
 	return { sandbox, s3 };
 }
 
 function client(endpoint: string, region = REGION): S3Client {
 	// An IP-address endpoint needs path-style addressing, as with LocalStack.
-	const s3 = new S3Client({
-		endpoint,
-		region,
-		forcePathStyle: true,
-		credentials: SANDBOX_CREDENTIALS,
-		maxAttempts: 1,
-	});
+	const s3 = new S3Client({ ...sandboxClientConfig(endpoint, region), forcePathStyle: true });
 	onTestFinished(() => s3.destroy());
 	return s3;
 }
@@ -731,12 +720,7 @@ test('faults reach S3 and IAM by operation name: a failed UploadPart, then the u
 	);
 	sandbox.setFaults({ failAction: { action: 'CreateRole', code: 'LimitExceeded', status: 409 } });
 	const { IAMClient, CreateRoleCommand } = await import('@aws-sdk/client-iam');
-	const iam = new IAMClient({
-		endpoint: sandbox.endpoint,
-		region: 'us-east-1',
-		credentials: SANDBOX_CREDENTIALS,
-		maxAttempts: 1,
-	});
+	const iam = new IAMClient(sandboxClientConfig(sandbox.endpoint, 'us-east-1'));
 	onTestFinished(() => iam.destroy());
 	await expectAwsError(
 		iam.send(new CreateRoleCommand({ RoleName: 'vmimport', AssumeRolePolicyDocument: '{}' })),
