@@ -34,6 +34,7 @@ import { unreachableSnapshot } from '../monitor/snapshot.js';
 import { runSshShell } from '../monitor/ssh-shell.js';
 import { normalizePeer, summarizeTunnels, type TunnelSummary } from '../monitor/tunnels.js';
 import { driverFor, drivers } from '../router/drivers/index.js';
+import { fingerprintSha256 } from '../router/host-keys.js';
 import type { AwsTunnelTelemetry, StatusSnapshot } from '../router/model.js';
 import type { RouterSession } from '../router/session.js';
 import { resolveSshHost } from '../router/ssh-config.js';
@@ -45,6 +46,7 @@ import { openBackend } from './backend.js';
 import { OperationError, UsageError } from './errors.js';
 import { applianceHostKeyPolicy } from './host-key-policy.js';
 import { type CommandIo, printJson } from './io.js';
+import { panelUpgradeService } from './upgrade.js';
 
 export type MonitorCommandOptions = GlobalOptions & {
 	host?: string;
@@ -431,6 +433,20 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 				focus: index,
 				version: '0.1.0',
 			});
+		// `u`: upgrade over the key the router's session verified (no question asked under the panel)
+		const upgrade = panelUpgradeService(
+			io.t,
+			{ ...policy, confirmUnknown: undefined },
+			(index) => {
+				const entry = monitors[index] ? sessionOf.get(monitors[index]) : undefined;
+				if (!entry) return undefined;
+				const key = verifiedHostKey(entry.session);
+				return key
+					? { ...entry.target, pinned: { type: key.type, fingerprint: fingerprintSha256(key.raw) } }
+					: entry.target;
+			},
+			io.cwd,
+		);
 		let ui: PanelUiState | undefined;
 		let notice: string | undefined;
 		for (;;) {
@@ -444,6 +460,7 @@ export async function monitorCommand(options: MonitorCommandOptions, io: Command
 							app.unmount();
 						}}
 						onExport={exportBundle}
+						upgrade={upgrade}
 						{...(ui ? { initialUi: ui } : {})}
 						{...(notice ? { initialNotice: notice } : {})}
 					/>

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { basename, resolve } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import type { GlobalOptions } from '../cli.js';
@@ -637,4 +638,32 @@ export async function upgradeCommand(options: UpgradeCommandOptions, io: Command
 		prepared?.cancel();
 		await backend.close();
 	}
+}
+
+/** A typed path: `~` and `~/…` are the home directory, a relative path is from `cwd`. */
+export function expandReleasePath(input: string, cwd: string, home: string): string {
+	const path = input === '~' ? home : input.startsWith('~/') ? `${home}${input.slice(1)}` : input;
+	return resolve(cwd, path);
+}
+
+/**
+ * The live panel's `u`: the same steps as the command, for the panel's router `index`. `targetOf`
+ * gives the router as the panel reached it (with the host key its session verified).
+ */
+export function panelUpgradeService(
+	t: Translate,
+	policy: HostKeyPolicy,
+	targetOf: (index: number) => RouterTarget | undefined,
+	cwd: string,
+	waitSeconds = 900,
+) {
+	return {
+		waitSeconds,
+		inspect: (path: string) => inspectReleaseFile(expandReleasePath(path, cwd, homedir())),
+		prepare: (index: number, release: ReleaseFile) => {
+			const target = targetOf(index);
+			if (!target) return Promise.reject(new OperationError(t('panel.upgradeUnavailable')));
+			return prepareUpgrade(t, target, policy, release);
+		},
+	};
 }

@@ -919,6 +919,44 @@ export const en = {
 		'{path}: "{value}" is neither an AMI id (like ami-0123456789abcdef0) nor an AMI name (3–128 letters, digits and ( ) [ ] space . / - \' @ _).',
 	'flow.error.noImageNamed':
 		'instance.ami: this account has no available image named “{name}” in {region}. Import it first (kakehashi image import), or set instance.ami to an AMI id or the exact name of one of your images.',
+	// — the live panel's upgrade action (`u`, issue 9)
+	'panel.hintKeys': '?:help /:find enter:open esc:back r:poll p:pause s:ssh e:export u:upgrade q:quit',
+	'panel.help.upgrade': 'upgrade this AW+ appliance from a release ISO (copy, verify, install, reboot)',
+	'panel.upgradeUnavailable': 'Upgrading is not available from this screen.',
+	'panel.upgradeAwplusOnly':
+		'{router} is a {vendor} router: upgrade is for AW+ appliances (AlliedWare Plus) only.',
+	'panel.upgrade.title': 'Upgrade {router}',
+	'panel.upgrade.pathIntro': 'The release file to install on {router} (vaa-<version>.iso, as downloaded).',
+	'panel.upgrade.pathLabel': 'Release ISO',
+	'panel.upgrade.pathHint': 'enter: check the file · esc: back to the panel (~ is your home directory)',
+	'panel.upgrade.checking': 'Checking the file…',
+	'panel.upgrade.bad.missing': '{file} does not exist or is not a file. Give the path of the release ISO.',
+	'panel.upgrade.bad.vhd':
+		'{file} is a VHD disk image, not a release: the VHD builds a new AMI (kakehashi image import). Give the release ISO (vaa-<version>.iso).',
+	'panel.upgrade.bad.not-iso':
+		'{file} is not an ISO 9660 image (no CD001 at offset 0x8001). Give the release ISO as downloaded; a truncated download fails this check too.',
+	'panel.upgrade.bad.name':
+		'The name of {file} cannot be stored in the appliance flash (1–64 letters, digits, . _ - only). Rename it, keeping the release name.',
+	'panel.upgrade.reading': 'Connecting to {router} ({host}) and reading its version and configuration…',
+	'panel.upgrade.confirmTitle': 'Install this release?',
+	'panel.upgrade.confirmRouter': 'Router:  {router} ({host})',
+	'panel.upgrade.confirmVersion': 'Running: {version}',
+	'panel.upgrade.confirmFile': 'File:    {file} ({size})',
+	'panel.upgrade.confirmUnsaved':
+		'The running configuration has unsaved changes: they are saved first (write memory), or the reboot would lose them.',
+	'panel.upgrade.confirmReboot':
+		'{router} reboots after the install: its tunnels stop until it is back. Polling pauses meanwhile.',
+	'panel.upgrade.confirmQuestion': 'Upgrade and reboot now? (y/N)',
+	'panel.upgrade.runningTitle': 'Upgrading {router} to {file}',
+	'panel.upgrade.step.copy': 'Copy',
+	'panel.upgrade.step.verify': 'Verify (read back, SHA-256)',
+	'panel.upgrade.step.install': 'Install (software-upgrade)',
+	'panel.upgrade.step.reboot': 'Reboot',
+	'panel.upgrade.step.wait': 'Wait for SSH',
+	'panel.upgrade.step.check': 'Check the version',
+	'panel.upgrade.runningHint': 'The upgrade runs to its end; the panel comes back after it.',
+	'panel.upgrade.alreadyThere': 'The same file is already in flash (same SHA-256): not copied again.',
+	'panel.upgrade.back': 'esc / enter: back to the panel',
 } as const;
 
 export type Catalog = Record<keyof typeof en, string>;

@@ -934,4 +934,45 @@ export const ja: Catalog = {
 		"{path}: 「{value}」は AMI ID（ami-0123456789abcdef0 など）でも AMI 名（英数字と ( ) [ ] 空白 . / - ' @ _ の 3〜128 文字）でもありません。",
 	'flow.error.noImageNamed':
 		'instance.ami: {region} にはこのアカウントの「{name}」という名前の利用可能なイメージがありません。先にインポートする（kakehashi image import）か、instance.ami に AMI ID か自分のイメージの正確な名前を指定してください。',
+	// — the live panel's upgrade action (`u`, issue 9)
+	'panel.hintKeys': '?:ヘルプ /:絞込 enter:開く esc:戻る r:取得 p:停止 s:ssh e:出力 u:更新 q:終了',
+	'panel.help.upgrade': 'この AW+ アプライアンスをリリース ISO で更新（コピー・検証・インストール・再起動）',
+	'panel.upgradeUnavailable': 'この画面からはアップグレードできません。',
+	'panel.upgradeAwplusOnly':
+		'{router} は {vendor} ルーターです。アップグレードは AW+ アプライアンス（AlliedWare Plus）専用です。',
+	'panel.upgrade.title': '{router} のアップグレード',
+	'panel.upgrade.pathIntro':
+		'{router} にインストールするリリースファイル（ダウンロードした vaa-<version>.iso）。',
+	'panel.upgrade.pathLabel': 'リリース ISO',
+	'panel.upgrade.pathHint': 'enter: ファイルを確認 · esc: パネルに戻る（~ はホームディレクトリ）',
+	'panel.upgrade.checking': 'ファイルを確認しています…',
+	'panel.upgrade.bad.missing':
+		'{file} は存在しないかファイルではありません。リリース ISO のパスを指定してください。',
+	'panel.upgrade.bad.vhd':
+		'{file} は VHD ディスクイメージで、リリースではありません。VHD は新しい AMI を作るものです（kakehashi image import）。リリース ISO（vaa-<version>.iso）を指定してください。',
+	'panel.upgrade.bad.not-iso':
+		'{file} は ISO 9660 イメージではありません（オフセット 0x8001 に CD001 がありません）。ダウンロードしたままのリリース ISO を指定してください。途中で切れたダウンロードもこの確認で不合格になります。',
+	'panel.upgrade.bad.name':
+		'{file} の名前はアプライアンスのフラッシュに保存できません（英数字と . _ - の 1〜64 文字）。リリース名のまま名前を変えてください。',
+	'panel.upgrade.reading': '{router}（{host}）に接続し、バージョンと設定を読んでいます…',
+	'panel.upgrade.confirmTitle': 'このリリースをインストールしますか?',
+	'panel.upgrade.confirmRouter': 'ルーター: {router}（{host}）',
+	'panel.upgrade.confirmVersion': '現在:     {version}',
+	'panel.upgrade.confirmFile': 'ファイル: {file}（{size}）',
+	'panel.upgrade.confirmUnsaved':
+		'running-config に保存されていない変更があります。先に保存します（write memory）。保存しないと再起動で失われます。',
+	'panel.upgrade.confirmReboot':
+		'インストール後に {router} は再起動します。戻るまでトンネルは止まります。その間ポーリングは停止します。',
+	'panel.upgrade.confirmQuestion': '今すぐアップグレードして再起動しますか? (y/N)',
+	'panel.upgrade.runningTitle': '{router} を {file} にアップグレード中',
+	'panel.upgrade.step.copy': 'コピー',
+	'panel.upgrade.step.verify': '検証（読み戻して SHA-256）',
+	'panel.upgrade.step.install': 'インストール（software-upgrade）',
+	'panel.upgrade.step.reboot': '再起動',
+	'panel.upgrade.step.wait': 'SSH の復帰待ち',
+	'panel.upgrade.step.check': 'バージョンの確認',
+	'panel.upgrade.runningHint': 'アップグレードは最後まで実行されます。終わるとパネルに戻ります。',
+	'panel.upgrade.alreadyThere':
+		'同じファイルがすでにフラッシュにあります（SHA-256 が同じ）。再コピーしません。',
+	'panel.upgrade.back': 'esc / enter: パネルに戻る',
 };

@@ -14,6 +14,7 @@ const keys: [string, MessageKey][] = [
 	['l', 'panel.help.raw'],
 	['s', 'panel.help.shell'],
 	['e', 'panel.help.export'],
+	['u', 'panel.help.upgrade'],
 	['q', 'panel.help.quit'],
 ];
 

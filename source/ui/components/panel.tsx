@@ -30,6 +30,8 @@ export type PanelProps = {
 	onShell?: (index: number, ui: PanelUiState) => void;
 	/** `e`: write a troubleshooting bundle; resolves to the file written. Absent: unavailable. */
 	onExport?: (index: number) => Promise<string>;
+	/** `u`: upgrade that AW+ router (the caller shows the dialog). Absent: `u` says it is unavailable. */
+	onUpgrade?: (index: number, ui: PanelUiState) => void;
 	/** Where to start (e.g. back from an SSH shell). */
 	initialUi?: PanelUiState;
 	/** A message to show in the footer at start (e.g. why the SSH shell failed). */
@@ -50,6 +52,7 @@ export function Panel({
 	onQuit,
 	onShell,
 	onExport,
+	onUpgrade,
 	initialUi,
 	initialNotice,
 }: PanelProps) {
@@ -82,6 +85,14 @@ export function Panel({
 		else if (command === 'shell') {
 			if (onShell) onShell(index, next);
 			else setNotice({ text: t('panel.shellUnavailable'), color: 'yellow' });
+		} else if (command === 'upgrade') {
+			if (!onUpgrade || !current) setNotice({ text: t('panel.upgradeUnavailable'), color: 'yellow' });
+			else if (current.target.vendor !== 'awplus')
+				setNotice({
+					text: t('panel.upgradeAwplusOnly', { router: current.target.name, vendor: current.target.vendor }),
+					color: 'yellow',
+				});
+			else onUpgrade(index, next);
 		} else if (command === 'export') {
 			if (!onExport) {
 				setNotice({ text: t('panel.exportUnavailable'), color: 'yellow' });
@@ -200,7 +211,7 @@ export function Panel({
 				</Text>
 			) : null}
 			<Text color="gray" wrap="truncate-end">
-				{t('panel.hint')}
+				{t('panel.hintKeys')}
 			</Text>
 		</Box>
 	);

@@ -21,7 +21,7 @@ export type PanelUiState = {
 	editingFilter: boolean;
 };
 
-export type PanelCommand = 'poll' | 'pause' | 'shell' | 'export' | 'quit';
+export type PanelCommand = 'poll' | 'pause' | 'shell' | 'export' | 'upgrade' | 'quit';
 
 export type PanelCounts = { routers: number; tunnels: number };
 
@@ -71,6 +71,7 @@ export function panelKey(
 	if (input === 'p') return { ui, command: 'pause' };
 	if (input === 's') return { ui, command: 'shell' };
 	if (input === 'e') return { ui, command: 'export' };
+	if (input === 'u') return { ui, command: 'upgrade' };
 	if (key.tab || key.rightArrow)
 		return { ui: { ...ui, router: wrap(ui.router + 1, counts.routers), tunnel: 0 } };
 	if (key.leftArrow) return { ui: { ...ui, router: wrap(ui.router - 1, counts.routers), tunnel: 0 } };
